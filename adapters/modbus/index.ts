@@ -1,0 +1,2 @@
+/** plantwire/modbus: placeholder entry until the modbus adapter lands. */
+export const adapterKind = "modbus" as const;

@@ -1,0 +1,2 @@
+/** plantwire/sql: placeholder entry until the sql adapter lands. */
+export const adapterKind = "sql" as const;

@@ -1,0 +1,30 @@
+/** The shape of one `plantwire` CLI command. Adapters contribute commands in `adapters/<protocol>/<protocol>-cli.ts`. */
+
+/** Where a command writes. Tests pass their own to capture output. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Exit codes scripts can rely on. */
+export const exitCodes = {
+  ok: 0,
+  /** The command failed at run time (a device did not answer, a check failed). */
+  failure: 1,
+  /** The command line was wrong (unknown command, bad option). */
+  usage: 2,
+  /** The configuration is invalid. */
+  config: 3,
+} as const;
+
+/** One CLI command, e.g. `modbus probe`. */
+export interface CliCommand {
+  /** The words that select it, e.g. "modbus probe". */
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Usage and options, shown by `--help`. */
+  readonly usage: string;
+  /** Runs the command with the arguments after its name; resolves with the exit code. */
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}

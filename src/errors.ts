@@ -1,0 +1,190 @@
+/**
+ * Errors thrown by plantwire. Every error has a stable `code` that scripts can switch on, an optional `cause`,
+ * and a message that names the tag or adapter involved and the fix.
+ *
+ * `instanceof` fails when two copies of plantwire are installed side by side (a common sight in integrator
+ * projects that pull adapters from different places), so each class carries a global Symbol marker and a static
+ * `isInstance()` that checks the marker instead of the prototype chain.
+ */
+
+const baseMarker = Symbol.for("plantwire.error");
+
+/** Stable error codes. New codes may be added; existing ones never change meaning. */
+export type PlantwireErrorCode =
+  | "PW_CONFIG"
+  | "PW_MISSING_DEPENDENCY"
+  | "PW_CONNECTION"
+  | "PW_TIMEOUT"
+  | "PW_PROTOCOL"
+  | "PW_VALIDATION"
+  | "PW_UNSUPPORTED"
+  | "PW_DATA_QUALITY";
+
+/** Options common to every plantwire error. */
+export interface PlantwireErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+function markerFor(code: PlantwireErrorCode): symbol {
+  return Symbol.for(`plantwire.error.${code}`);
+}
+
+/** Base class of every error plantwire throws. */
+export class PlantwireError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code: PlantwireErrorCode;
+
+  constructor(code: PlantwireErrorCode, message: string, options: PlantwireErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+    Object.defineProperty(this, baseMarker, { value: true });
+    Object.defineProperty(this, markerFor(code), { value: true });
+  }
+
+  /** True for any plantwire error, even one created by another installed copy of plantwire. */
+  static isInstance(error: unknown): error is PlantwireError {
+    return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[baseMarker] === true;
+  }
+}
+
+function hasCode(error: unknown, code: PlantwireErrorCode): boolean {
+  return PlantwireError.isInstance(error) && (error as unknown as Record<symbol, unknown>)[markerFor(code)] === true;
+}
+
+/** One problem found in a configuration (a tag map, an adapter's options, a site file). */
+export interface ConfigIssue {
+  /** Dotted path of the offending field, e.g. `tags.speed.range`. */
+  path: string;
+  /** What is wrong. */
+  message: string;
+  /** How to fix it. */
+  fix: string;
+}
+
+/** A configuration is wrong: a tag map, adapter options or a config file. Lists every issue found, not just the first. */
+export class ConfigError extends PlantwireError {
+  /** Every problem found, each naming its field. */
+  readonly issues: readonly ConfigIssue[];
+  /** The file the configuration came from, when it came from a file. */
+  readonly file: string | undefined;
+
+  constructor(issues: readonly ConfigIssue[], options: PlantwireErrorOptions & { file?: string } = {}) {
+    const where = options.file ? ` in ${options.file}` : "";
+    const lines = issues.map((issue) => `  - ${issue.path}: ${issue.message}. Fix: ${issue.fix}`);
+    const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+    super("PW_CONFIG", `Invalid configuration${where} (${count}):\n${lines.join("\n")}`, options);
+    this.issues = issues;
+    this.file = options.file;
+  }
+
+  /** True for a configuration error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is ConfigError {
+    return hasCode(error, "PW_CONFIG");
+  }
+}
+
+/** An optional peer dependency (a protocol client or database driver) is not installed. */
+export class MissingDependencyError extends PlantwireError {
+  /** The npm package to install. */
+  readonly packageName: string;
+
+  constructor(packageName: string, usedBy: string, options: PlantwireErrorOptions = {}) {
+    super(
+      "PW_MISSING_DEPENDENCY",
+      `${usedBy} needs the package "${packageName}", which is not installed. Fix: npm i ${packageName}`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+
+  /** True for a missing-dependency error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is MissingDependencyError {
+    return hasCode(error, "PW_MISSING_DEPENDENCY");
+  }
+}
+
+/** A connection could not be made, or was lost. */
+export class ConnectionError extends PlantwireError {
+  constructor(message: string, options: PlantwireErrorOptions = {}) {
+    super("PW_CONNECTION", message, options);
+  }
+
+  /** True for a connection error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is ConnectionError {
+    return hasCode(error, "PW_CONNECTION");
+  }
+}
+
+/** An operation did not complete within its timeout. */
+export class TimeoutError extends PlantwireError {
+  /** The timeout that elapsed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, timeoutMs: number, options: PlantwireErrorOptions = {}) {
+    super("PW_TIMEOUT", message, options);
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** True for a timeout error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is TimeoutError {
+    return hasCode(error, "PW_TIMEOUT");
+  }
+}
+
+/** A peer sent something the protocol does not allow, or answered with an exception. */
+export class ProtocolError extends PlantwireError {
+  constructor(message: string, options: PlantwireErrorOptions = {}) {
+    super("PW_PROTOCOL", message, options);
+  }
+
+  /** True for a protocol error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is ProtocolError {
+    return hasCode(error, "PW_PROTOCOL");
+  }
+}
+
+/** A value failed validation against a tag's type or a schema (a payload, a model answer, a write). */
+export class ValidationError extends PlantwireError {
+  /** The tag or field that failed, when known. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options: PlantwireErrorOptions & { field?: string } = {}) {
+    super("PW_VALIDATION", message, options);
+    this.field = options.field;
+  }
+
+  /** True for a validation error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is ValidationError {
+    return hasCode(error, "PW_VALIDATION");
+  }
+}
+
+/** The adapter or peer cannot do what was asked (e.g. subscribe on a poll-only protocol). */
+export class UnsupportedError extends PlantwireError {
+  constructor(message: string, options: PlantwireErrorOptions = {}) {
+    super("PW_UNSUPPORTED", message, options);
+  }
+
+  /** True for an unsupported-operation error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is UnsupportedError {
+    return hasCode(error, "PW_UNSUPPORTED");
+  }
+}
+
+/** A value was asked for as current, but its sample is bad, stale or missing. */
+export class DataQualityError extends PlantwireError {
+  /** The tag whose value is not usable. */
+  readonly tag: string;
+
+  constructor(tag: string, message: string, options: PlantwireErrorOptions = {}) {
+    super("PW_DATA_QUALITY", message, options);
+    this.tag = tag;
+  }
+
+  /** True for a data-quality error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is DataQualityError {
+    return hasCode(error, "PW_DATA_QUALITY");
+  }
+}

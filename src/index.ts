@@ -1,0 +1,85 @@
+/**
+ * plantwire: typed plant data for models, and guarded writes back to the plant.
+ * The core loads no protocol library; adapters live in `plantwire/modbus`, `plantwire/opcua`, `plantwire/mqtt`
+ * and `plantwire/sql`, and the test kit in `plantwire/testing`.
+ */
+export {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  type AdapterCapabilities,
+  type AdapterState,
+  type AdapterStatus,
+  type AdapterSubscription,
+  type BoundTag,
+  isAdapter,
+  type SampleListener,
+  StatusTracker,
+  type TagSource,
+  type WriteOutcome,
+  type WriteResult,
+} from "./adapter.js";
+export { isChange } from "./change-detection.js";
+export {
+  ConfigError,
+  type ConfigIssue,
+  ConnectionError,
+  DataQualityError,
+  MissingDependencyError,
+  PlantwireError,
+  type PlantwireErrorCode,
+  type PlantwireErrorOptions,
+  ProtocolError,
+  TimeoutError,
+  UnsupportedError,
+  ValidationError,
+} from "./errors.js";
+export { loadOptionalDependency } from "./optional-dependency.js";
+export {
+  createPlant,
+  type Plant,
+  type PlantOptions,
+  type TagChange,
+  type Watcher,
+  type WatchOptions,
+} from "./plant.js";
+export {
+  badSample,
+  goodSample,
+  isStale,
+  isUsable,
+  type Quality,
+  type QualityReason,
+  type Sample,
+  Snapshot,
+  sampleAge,
+  type TimedSample,
+  Window,
+} from "./sample.js";
+export { loadTagMap, parseTagMap, type TagMapFileOptions } from "./tag-map-file.js";
+export { tagDefinitionSchema } from "./tag-validation.js";
+export {
+  type AnyTag,
+  type ApprovalMode,
+  absoluteDeadband,
+  type BooleanTag,
+  boolean,
+  type Deadband,
+  decimalsFor,
+  defineTags,
+  type EnumTag,
+  enumeration,
+  float,
+  integer,
+  isWritable,
+  type NumericTag,
+  type TagCommon,
+  type TagDefinitions,
+  type TagMap,
+  type TagName,
+  type TagType,
+  type TagValue,
+  type TagValues,
+  type TextTag,
+  text,
+  type WritePolicy,
+} from "./tags.js";

@@ -1,0 +1,289 @@
+/**
+ * The plant: binds a tag map to its adapters, reads them all concurrently into one typed snapshot, keeps a bounded
+ * history per tag, and reports changes past each tag's deadband. One adapter failing marks only its own tags bad.
+ */
+import type { Adapter, AdapterStatus, BoundTag } from "./adapter.js";
+import { isChange } from "./change-detection.js";
+import { ConfigError, PlantwireError, TimeoutError } from "./errors.js";
+import { HistoryBuffer } from "./history-buffer.js";
+import { badSample, isStale, type Sample, Snapshot, type TimedSample, Window } from "./sample.js";
+import type { TagDefinitions, TagName, TagValue } from "./tags.js";
+
+/** Options of {@link createPlant}. */
+export interface PlantOptions<TTags extends TagDefinitions> {
+  /** The tag map, from `defineTags()` or `loadTagMap()`. */
+  tags: TTags;
+  /** Samples kept per tag for `history()`. @default 1000 */
+  historySize?: number;
+  /** Longest wait for one adapter's read before its tags are marked bad (reason "timeout"). @default 10000 */
+  readTimeoutMs?: number;
+  /** Poll period for adapters that cannot subscribe, in `watch()`. @default 1000 */
+  pollIntervalMs?: number;
+  /** Receives errors that have no caller to go to (a failing watch listener, a failed background poll). */
+  onError?: (error: unknown) => void;
+  /** The clock, for tests and accelerated simulations. @default Date.now */
+  now?: () => number;
+}
+
+/** A reported change of one tag. */
+export interface TagChange<TTags extends TagDefinitions> {
+  readonly name: TagName<TTags>;
+  readonly sample: TimedSample;
+  /** The previously reported sample, if any. */
+  readonly previous: Sample | undefined;
+}
+
+/** Options of `plant.watch()`. */
+export interface WatchOptions<TTags extends TagDefinitions> {
+  /** Tags to watch. @default all */
+  tags?: readonly TagName<TTags>[];
+  /** Poll period for adapters that cannot subscribe. @default the plant's pollIntervalMs */
+  intervalMs?: number;
+}
+
+/** A running watch. */
+export interface Watcher {
+  /** Stops watching and frees its timers and subscriptions. */
+  stop(): Promise<void>;
+}
+
+/** A plant: one tag map over its adapters. */
+export interface Plant<TTags extends TagDefinitions> {
+  readonly tags: TTags;
+  /** Connects every adapter (also done on first use). Failures are reported in `status()`, not thrown. */
+  connect(): Promise<void>;
+  /** Reads every tag (or the given ones) concurrently across adapters into one snapshot. Never rejects for device faults. */
+  read(names?: readonly TagName<TTags>[]): Promise<Snapshot<TTags>>;
+  /** Calls `listener` for each change past a tag's deadband, using subscriptions where the adapter has them, else polling. */
+  watch(listener: (change: TagChange<TTags>) => void, options?: WatchOptions<TTags>): Promise<Watcher>;
+  /** The samples of one tag kept in memory, oldest first, optionally limited to [from, to]. */
+  history<K extends TagName<TTags>>(name: K, range?: { from?: number; to?: number }): Sample<TagValue<TTags[K]>>[];
+  /** A window over several tags from the kept history. */
+  window(names: readonly TagName<TTags>[], range?: { from?: number; to?: number }): Window<TTags>;
+  /** Each adapter's status, by adapter name. */
+  status(): Record<string, AdapterStatus>;
+  /** Stops watchers and closes every adapter. */
+  close(): Promise<void>;
+}
+
+interface AdapterGroup {
+  adapter: Adapter;
+  tags: BoundTag[];
+  connecting: Promise<void> | undefined;
+}
+
+function groupByAdapter(tags: TagDefinitions): Map<Adapter, AdapterGroup> {
+  const groups = new Map<Adapter, AdapterGroup>();
+  const names = new Map<string, Adapter>();
+  for (const [name, definition] of Object.entries(tags)) {
+    const { adapter, address } = definition.source;
+    const sameName = names.get(adapter.name);
+    if (sameName && sameName !== adapter) {
+      throw new ConfigError([
+        {
+          path: `tags.${name}.source`,
+          message: `two different adapters are both named "${adapter.name}"`,
+          fix: "give each adapter instance its own name option",
+        },
+      ]);
+    }
+    names.set(adapter.name, adapter);
+    let group = groups.get(adapter);
+    if (!group) {
+      group = { adapter, tags: [], connecting: undefined };
+      groups.set(adapter, group);
+    }
+    group.tags.push({ name, definition, address });
+  }
+  return groups;
+}
+
+function describe(error: unknown): string {
+  if (PlantwireError.isInstance(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Creates a plant from a tag map. Nothing connects until `connect()`, `read()` or `watch()`. */
+export function createPlant<const TTags extends TagDefinitions>(options: PlantOptions<TTags>): Plant<TTags> {
+  const { tags } = options;
+  const now = options.now ?? Date.now;
+  const readTimeoutMs = options.readTimeoutMs ?? 10_000;
+  const onError = options.onError ?? ((error: unknown) => console.error(`[plantwire] ${describe(error)}`));
+  const groups = groupByAdapter(tags);
+  const histories = new Map(Object.keys(tags).map((name) => [name, new HistoryBuffer(options.historySize ?? 1000)]));
+  const watchers = new Set<Watcher>();
+  let closed = false;
+
+  function record(name: string, sample: Sample): void {
+    histories.get(name)?.push(sample);
+  }
+
+  async function ensureConnected(group: AdapterGroup): Promise<void> {
+    const state = group.adapter.status().state;
+    if (state === "connected" || state === "degraded") return;
+    group.connecting ??= group.adapter.connect().finally(() => {
+      group.connecting = undefined;
+    });
+    return group.connecting;
+  }
+
+  async function readGroup(group: AdapterGroup, wanted: readonly BoundTag[]): Promise<[string, Sample][]> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(
+          new TimeoutError(`adapter "${group.adapter.name}" did not answer within ${readTimeoutMs} ms`, readTimeoutMs),
+        );
+      }, readTimeoutMs);
+    });
+    try {
+      const samples = await Promise.race([
+        ensureConnected(group).then(() => group.adapter.read(wanted, controller.signal)),
+        deadline,
+      ]);
+      return wanted.map((tag, index) => [
+        tag.name,
+        samples[index] ?? badSample("other", "adapter returned no sample", now()),
+      ]);
+    } catch (error) {
+      const reason = TimeoutError.isInstance(error) ? "timeout" : "comm-failure";
+      const detail = `${group.adapter.name}: ${describe(error)}`;
+      return wanted.map((tag) => [tag.name, badSample(reason, detail, now())]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function selected(names: readonly string[] | undefined): Map<AdapterGroup, BoundTag[]> {
+    const wanted = names ? new Set(names) : undefined;
+    const result = new Map<AdapterGroup, BoundTag[]>();
+    for (const group of groups.values()) {
+      const chosen = wanted ? group.tags.filter((tag) => wanted.has(tag.name)) : group.tags;
+      if (chosen.length > 0) result.set(group, chosen);
+    }
+    return result;
+  }
+
+  async function read(names?: readonly TagName<TTags>[]): Promise<Snapshot<TTags>> {
+    if (closed) throw new PlantwireError("PW_CONNECTION", "the plant is closed; create a new one with createPlant()");
+    const results = await Promise.all([...selected(names)].map(([group, wanted]) => readGroup(group, wanted)));
+    const samples = new Map<string, Sample>();
+    for (const [name, sample] of results.flat()) {
+      samples.set(name, sample);
+      record(name, sample);
+    }
+    for (const name of Object.keys(tags)) {
+      if (!samples.has(name)) {
+        const latest = histories.get(name)?.latest();
+        if (latest) samples.set(name, latest);
+      }
+    }
+    return new Snapshot(tags, samples, now());
+  }
+
+  async function watch(
+    listener: (change: TagChange<TTags>) => void,
+    watchOptions: WatchOptions<TTags> = {},
+  ): Promise<Watcher> {
+    const names = watchOptions.tags ?? (Object.keys(tags) as TagName<TTags>[]);
+    const intervalMs = watchOptions.intervalMs ?? options.pollIntervalMs ?? 1000;
+    const reported = new Map<string, Sample & { stale?: boolean }>();
+    const subscriptions: { close(): Promise<void> }[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    let stopped = false;
+
+    const deliver = (name: string, sample: Sample) => {
+      const definition = tags[name];
+      if (stopped || !definition) return;
+      const timed: TimedSample = { ...sample, stale: isStale(sample, definition, now()) };
+      const previous = reported.get(name);
+      if (!isChange(definition, previous, sample) && previous?.stale === timed.stale) return;
+      reported.set(name, timed);
+      try {
+        listener({ name: name as TagName<TTags>, sample: timed, previous });
+      } catch (error) {
+        onError(error);
+      }
+    };
+    const ingest = (name: string, sample: Sample) => {
+      record(name, sample);
+      deliver(name, sample);
+    };
+
+    for (const [group, wanted] of selected(names)) {
+      if (group.adapter.capabilities.subscribe && group.adapter.subscribe) {
+        try {
+          await ensureConnected(group);
+          subscriptions.push(await group.adapter.subscribe(wanted, ingest));
+          continue;
+        } catch (error) {
+          onError(error);
+          for (const tag of wanted) ingest(tag.name, badSample("comm-failure", describe(error), now()));
+        }
+      }
+      let busy = false;
+      const poll = async () => {
+        if (busy || stopped) return;
+        busy = true;
+        try {
+          for (const [name, sample] of await readGroup(group, wanted)) ingest(name, sample);
+        } finally {
+          busy = false;
+        }
+      };
+      await poll();
+      timers.push(setInterval(() => void poll().catch(onError), intervalMs));
+    }
+    // Subscribed tags go quiet when their source dies; re-judge staleness on the poll period so it is reported.
+    timers.push(
+      setInterval(() => {
+        for (const name of names) {
+          const last = reported.get(name);
+          if (last && !last.stale) deliver(name, last);
+        }
+      }, intervalMs),
+    );
+
+    const watcher: Watcher = {
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const timer of timers) clearInterval(timer);
+        watchers.delete(watcher);
+        await Promise.allSettled(subscriptions.map((subscription) => subscription.close()));
+      },
+    };
+    watchers.add(watcher);
+    return watcher;
+  }
+
+  function history<K extends TagName<TTags>>(name: K, range: { from?: number; to?: number } = {}) {
+    return (histories.get(name)?.between(range.from, range.to) ?? []) as Sample<TagValue<TTags[K]>>[];
+  }
+
+  return {
+    tags,
+    async connect() {
+      const results = await Promise.allSettled([...groups.values()].map((group) => ensureConnected(group)));
+      for (const result of results) if (result.status === "rejected") onError(result.reason);
+    },
+    read,
+    watch,
+    history,
+    window(names, range = {}) {
+      const series = new Map(names.map((name) => [name as string, history(name, range) as readonly Sample[]]));
+      return new Window(tags, series, range.from ?? Number.NEGATIVE_INFINITY, range.to ?? now());
+    },
+    status() {
+      return Object.fromEntries([...groups.keys()].map((adapter) => [adapter.name, adapter.status()]));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...watchers].map((watcher) => watcher.stop()));
+      await Promise.allSettled([...groups.keys()].map((adapter) => adapter.close()));
+    },
+  };
+}

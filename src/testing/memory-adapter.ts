@@ -1,0 +1,206 @@
+/**
+ * An in-memory adapter for tests, examples and glue-script prototyping: scriptable values and faults, and a record
+ * of every write. It implements the full adapter contract, so anything that works on it works on a real adapter.
+ */
+import {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  type AdapterSubscription,
+  type BoundTag,
+  type SampleListener,
+  StatusTracker,
+  type TagSource,
+  type WriteResult,
+} from "../adapter.js";
+import { ConfigError, ConnectionError } from "../errors.js";
+import { badSample, type Quality, type QualityReason, type Sample } from "../sample.js";
+
+/** The address of a memory tag: a key in the adapter's store. */
+export interface MemoryAddress {
+  readonly key: string;
+}
+
+/** Options of {@link memoryAdapter}. */
+export interface MemoryAdapterOptions {
+  /** Adapter name, used in status and errors. @default "memory" */
+  name?: string;
+  /** Initial values by key. */
+  values?: Record<string, unknown>;
+  /** Whether the adapter offers subscriptions (false makes the core poll it). @default true */
+  subscribe?: boolean;
+  /** Whether the adapter accepts writes. @default true */
+  write?: boolean;
+}
+
+/** One recorded write. */
+export interface MemoryWrite {
+  readonly key: string;
+  readonly value: unknown;
+  readonly time: number;
+}
+
+/** How a memory key's next samples look. */
+export interface MemorySetOptions {
+  quality?: Quality;
+  reason?: QualityReason;
+  sourceTime?: number;
+}
+
+/** The memory adapter: the adapter contract plus controls for tests. */
+export interface MemoryAdapter extends Adapter<MemoryAddress> {
+  /** A tag source for a key, e.g. `source: memory.key("speed")`. */
+  key(key: string): TagSource<MemoryAddress>;
+  /** Sets a value as the device would; subscribers hear it. */
+  set(key: string, value: unknown, options?: MemorySetOptions): void;
+  /** The value stored under a key. */
+  get(key: string): unknown;
+  /** Every write received, oldest first. */
+  readonly writes: readonly MemoryWrite[];
+  /** Makes connect() and read() fail with `error` until called with undefined. */
+  fail(error: Error | undefined): void;
+  /** Makes writes end with this outcome (the value is not stored) until called with undefined. */
+  failWrites(outcome: "failed" | "unknown" | undefined): void;
+  /** Makes reads never answer (until their AbortSignal fires) while true. */
+  hang(hanging: boolean): void;
+  /** Number of read() calls so far. */
+  readonly readCount: number;
+}
+
+interface Entry {
+  value: unknown;
+  quality: Quality;
+  reason: QualityReason | undefined;
+  sourceTime: number | undefined;
+  receivedTime: number;
+}
+
+/** Creates a memory adapter. */
+export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
+  const name = options.name ?? "memory";
+  const store = new Map<string, Entry>();
+  const listeners = new Set<{ keys: Map<string, string[]>; listener: SampleListener }>();
+  const writes: MemoryWrite[] = [];
+  const status = new StatusTracker();
+  let failure: Error | undefined;
+  let writeFailure: "failed" | "unknown" | undefined;
+  let hanging = false;
+  let readCount = 0;
+
+  const toSample = (key: string): Sample => {
+    const entry = store.get(key);
+    if (!entry) return badSample("config-error", `memory adapter "${name}" has no key "${key}"`);
+    const sample: { -readonly [K in keyof Sample]: Sample[K] } = {
+      value: entry.value,
+      quality: entry.quality,
+      receivedTime: entry.receivedTime,
+    };
+    if (entry.reason !== undefined) sample.reason = entry.reason;
+    if (entry.sourceTime !== undefined) sample.sourceTime = entry.sourceTime;
+    return sample;
+  };
+
+  const set = (key: string, value: unknown, setOptions: MemorySetOptions = {}) => {
+    store.set(key, {
+      value,
+      quality: setOptions.quality ?? "good",
+      reason: setOptions.reason,
+      sourceTime: setOptions.sourceTime,
+      receivedTime: Date.now(),
+    });
+    if (status.get().state !== "connected") return;
+    for (const { keys, listener } of listeners) {
+      for (const tagName of keys.get(key) ?? []) listener(tagName, toSample(key));
+    }
+  };
+  for (const [key, value] of Object.entries(options.values ?? {})) set(key, value);
+
+  const adapter: MemoryAdapter = {
+    contractVersion: ADAPTER_CONTRACT_VERSION,
+    kind: "memory",
+    name,
+    capabilities: { subscribe: options.subscribe ?? true, write: options.write ?? true },
+    async connect() {
+      status.set("connecting");
+      if (failure) {
+        status.set("disconnected", failure.message);
+        throw new ConnectionError(`memory adapter "${name}": ${failure.message}`, { cause: failure });
+      }
+      status.set("connected");
+    },
+    async close() {
+      listeners.clear();
+      status.set("disconnected", "closed");
+    },
+    async read(tags: readonly BoundTag<MemoryAddress>[], signal?: AbortSignal) {
+      readCount++;
+      if (status.get().state !== "connected") throw new ConnectionError(`memory adapter "${name}" is not connected`);
+      if (hanging) {
+        await new Promise<void>((_, reject) => {
+          if (signal?.aborted) reject(signal.reason);
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      }
+      if (failure) throw new ConnectionError(`memory adapter "${name}": ${failure.message}`, { cause: failure });
+      return tags.map((tag) => toSample(tag.address.key));
+    },
+    async subscribe(tags: readonly BoundTag<MemoryAddress>[], listener: SampleListener): Promise<AdapterSubscription> {
+      const keys = new Map<string, string[]>();
+      for (const tag of tags) keys.set(tag.address.key, [...(keys.get(tag.address.key) ?? []), tag.name]);
+      const entry = { keys, listener };
+      listeners.add(entry);
+      for (const tag of tags) listener(tag.name, toSample(tag.address.key));
+      return {
+        async close() {
+          listeners.delete(entry);
+        },
+      };
+    },
+    async write(tag: BoundTag<MemoryAddress>, value: unknown): Promise<WriteResult> {
+      const time = Date.now();
+      if (status.get().state !== "connected") {
+        return { outcome: "failed", error: new ConnectionError(`memory adapter "${name}" is not connected`), time };
+      }
+      writes.push({ key: tag.address.key, value, time });
+      if (writeFailure) {
+        return { outcome: writeFailure, error: new ConnectionError(`scripted write ${writeFailure}`), time };
+      }
+      set(tag.address.key, value);
+      return { outcome: "written", time };
+    },
+    status: () => status.get(),
+    onStatus: (listener) => status.on(listener),
+    parseSource(raw) {
+      const key = raw.key;
+      if (typeof key !== "string" || key.length === 0 || Object.keys(raw).length !== 1) {
+        throw new ConfigError([
+          {
+            path: "key",
+            message: "expected exactly one field, key: <text>",
+            fix: "write source: { adapter: <name>, key: speed }",
+          },
+        ]);
+      }
+      return adapter.key(key);
+    },
+    getInstance: () => (status.get().state === "connected" ? store : undefined),
+    key: (key: string) => ({ adapter, address: { key }, label: `${name}:${key}` }),
+    set,
+    get: (key) => store.get(key)?.value,
+    writes,
+    fail(error) {
+      failure = error;
+      if (error && status.get().state === "connected") status.set("degraded", error.message);
+      else if (!error && status.get().state === "degraded") status.set("connected");
+    },
+    failWrites(outcome) {
+      writeFailure = outcome;
+    },
+    hang(value) {
+      hanging = value;
+    },
+    get readCount() {
+      return readCount;
+    },
+  };
+  return adapter;
+}

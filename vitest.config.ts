@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^plantwire\/testing$/, replacement: here("./src/testing/index.ts") },
+      { find: /^plantwire\/(modbus|opcua|mqtt|sql)$/, replacement: here("./adapters/$1/index.ts") },
+      { find: /^plantwire$/, replacement: here("./src/index.ts") },
+    ],
+  },
+  test: {
+    include: ["tests/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    typecheck: { enabled: true, include: ["tests/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+  },
+});
