@@ -118,7 +118,18 @@ export async function parseTagMap(
   issues.push(
     ...tagMapIssues(resolved, ["tags"]).filter((issue) => !issues.some((seen) => issue.path.startsWith(seen.path))),
   );
-  if (issues.length > 0) throw new ConfigError(issues, { file });
+  if (issues.length > 0) {
+    // Report in file order, so the list reads top to bottom like the file.
+    const order = Object.keys(document.tags);
+    const position = (issue: ConfigIssue) => order.indexOf(issue.path.split(".")[1] ?? "");
+    throw new ConfigError(
+      issues
+        .map((issue, index) => ({ issue, index }))
+        .sort((a, b) => position(a.issue) - position(b.issue) || a.index - b.index)
+        .map(({ issue }) => issue),
+      { file },
+    );
+  }
   for (const tag of Object.values(resolved)) Object.freeze(tag);
   return Object.freeze(resolved) as TagMap<TagDefinitions>;
 }

@@ -86,6 +86,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   let hanging = false;
   let readCount = 0;
 
+  const isOpen = () => status.get().state === "connected" || status.get().state === "degraded";
+
   const toSample = (key: string): Sample => {
     const entry = store.get(key);
     if (!entry) return badSample("config-error", `memory adapter "${name}" has no key "${key}"`);
@@ -107,7 +109,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       sourceTime: setOptions.sourceTime,
       receivedTime: Date.now(),
     });
-    if (status.get().state !== "connected") return;
+    if (!isOpen()) return;
     for (const { keys, listener } of listeners) {
       for (const tagName of keys.get(key) ?? []) listener(tagName, toSample(key));
     }
@@ -133,7 +135,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
     async read(tags: readonly BoundTag<MemoryAddress>[], signal?: AbortSignal) {
       readCount++;
-      if (status.get().state !== "connected") throw new ConnectionError(`memory adapter "${name}" is not connected`);
+      if (!isOpen()) throw new ConnectionError(`memory adapter "${name}" is not connected`);
       if (hanging) {
         await new Promise<void>((_, reject) => {
           if (signal?.aborted) reject(signal.reason);
@@ -157,7 +159,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
     async write(tag: BoundTag<MemoryAddress>, value: unknown): Promise<WriteResult> {
       const time = Date.now();
-      if (status.get().state !== "connected") {
+      if (!isOpen()) {
         return { outcome: "failed", error: new ConnectionError(`memory adapter "${name}" is not connected`), time };
       }
       writes.push({ key: tag.address.key, value, time });
@@ -202,5 +204,9 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       return readCount;
     },
   };
+  // Capabilities and methods must agree: a poll-only or read-only memory adapter has no subscribe/write at all.
+  const optional = adapter as { subscribe?: unknown; write?: unknown };
+  if (!adapter.capabilities.subscribe) optional.subscribe = undefined;
+  if (!adapter.capabilities.write) optional.write = undefined;
   return adapter;
 }

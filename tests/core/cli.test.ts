@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/main.js";
+
+function capture() {
+  const io = {
+    stdout: "",
+    stderr: "",
+    out(text: string) {
+      io.stdout += text;
+    },
+    err(text: string) {
+      io.stderr += text;
+    },
+  };
+  return io;
+}
+
+describe("plantwire CLI", () => {
+  it("prints help with exit code 0, and usage with 2 when called bare", async () => {
+    const io = capture();
+    expect(await runCli(["--help"], io)).toBe(0);
+    expect(io.stdout).toContain("Usage: plantwire <command>");
+    expect(await runCli([], capture())).toBe(2);
+  });
+
+  it("names an unknown command and exits 2", async () => {
+    const io = capture();
+    expect(await runCli(["frobnicate"], io)).toBe(2);
+    expect(io.stderr).toContain('Unknown command "frobnicate"');
+  });
+});
