@@ -29,8 +29,13 @@ function node(args: string[]): string {
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "plantwire-pack-"));
-  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: root, encoding: "utf8" });
-  const [{ filename }] = JSON.parse(out.slice(out.indexOf("["))) as [{ filename: string }];
+  // Build first (quietly), then pack without lifecycle scripts so stdout is only npm's JSON.
+  execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+  const out = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", scratch], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  const [{ filename }] = JSON.parse(out) as [{ filename: string }];
   const target = join(scratch, "node_modules", "plantwire");
   await mkdir(target, { recursive: true });
   execFileSync("tar", ["-xzf", join(scratch, filename), "-C", target, "--strip-components=1"]);
