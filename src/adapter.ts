@@ -66,6 +66,12 @@ export interface WriteResult {
   readonly error?: Error;
   /** When the adapter finished the attempt (ms since the epoch). */
   readonly time: number;
+  /**
+   * Present when the peer accepted the write but cannot confirm it yet, with the reason (e.g. OPC UA
+   * Good_CompletesAsynchronously, an MQTT fire-and-forget command). The guard then reports the read-back as unverified
+   * instead of comparing values.
+   */
+  readonly unverified?: string;
 }
 
 /** The adapter contract. */

@@ -24,6 +24,8 @@ const fieldFixes: Record<string, string> = {
   maxRatePerSecond: "give the largest rate of change as a positive number of units per second",
   minIntervalMs: "give the shortest time between writes as a whole number of milliseconds",
   approval: 'set approval to "required" or "automatic"',
+  automaticRange: "write the automatic band as [low, high] inside the write range",
+  shadow: "set shadow to true or false",
   write: "give a write policy object, e.g. { range: [600, 1500], maxStep: 50 }, or remove it to keep the tag read-only",
 };
 

@@ -18,7 +18,8 @@ export type PlantwireErrorCode =
   | "PW_PROTOCOL"
   | "PW_VALIDATION"
   | "PW_UNSUPPORTED"
-  | "PW_DATA_QUALITY";
+  | "PW_DATA_QUALITY"
+  | "PW_APPROVAL";
 
 /** Options common to every plantwire error. */
 export interface PlantwireErrorOptions {
@@ -186,5 +187,21 @@ export class DataQualityError extends PlantwireError {
   /** True for a data-quality error from any installed copy of plantwire. */
   static override isInstance(error: unknown): error is DataQualityError {
     return hasCode(error, "PW_DATA_QUALITY");
+  }
+}
+
+/** An approval or rejection cannot be applied: the proposal is unknown, already decided, or expired. */
+export class ApprovalError extends PlantwireError {
+  /** The proposal concerned. */
+  readonly proposalId: string;
+
+  constructor(proposalId: string, message: string, options: PlantwireErrorOptions = {}) {
+    super("PW_APPROVAL", message, options);
+    this.proposalId = proposalId;
+  }
+
+  /** True for an approval error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is ApprovalError {
+    return hasCode(error, "PW_APPROVAL");
   }
 }

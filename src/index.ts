@@ -18,8 +18,10 @@ export {
   type WriteOutcome,
   type WriteResult,
 } from "./adapter.js";
+export * from "./audit/index.js";
 export { isChange } from "./change-detection.js";
 export {
+  ApprovalError,
   ConfigError,
   type ConfigIssue,
   ConnectionError,
@@ -33,6 +35,7 @@ export {
   UnsupportedError,
   ValidationError,
 } from "./errors.js";
+export * from "./guard/index.js";
 export { loadOptionalDependency } from "./optional-dependency.js";
 export {
   createPlant,

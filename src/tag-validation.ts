@@ -27,6 +27,8 @@ function buildTagDefinitionSchema() {
     minIntervalMs: z.number().int().nonnegative().optional(),
     approval: z.enum(["required", "automatic"]).optional(),
     states: z.array(z.union([z.string(), z.boolean(), finite])).optional(),
+    automaticRange: rangeSchema.optional(),
+    shadow: z.boolean().optional(),
   });
   const common = {
     description: z.string().max(500).optional(),
@@ -102,10 +104,19 @@ function crossFieldIssues(name: string, tag: ParsedTag, prefix: readonly string[
         fix: "narrow the write range to lie inside the tag's range",
       });
     }
-  } else if (tag.write?.range !== undefined || tag.write?.maxStep !== undefined) {
+    const automatic = tag.write?.automaticRange;
+    const outer = writeRange ?? tag.range;
+    if (automatic && outer && (automatic[0] < outer[0] || automatic[1] > outer[1])) {
+      issues.push({
+        path: at("write.automaticRange"),
+        message: `automatic band [${automatic.join(", ")}] leaves the write range [${outer.join(", ")}]`,
+        fix: "narrow the automatic band to lie inside the write range",
+      });
+    }
+  } else if (tag.write?.range !== undefined || tag.write?.maxStep !== undefined || tag.write?.automaticRange) {
     issues.push({
       path: at("write"),
-      message: `range and maxStep apply to numeric tags, not to ${tag.type} tags`,
+      message: `range, maxStep and automaticRange apply to numeric tags, not to ${tag.type} tags`,
       fix: "remove them from this tag's write policy",
     });
   }

@@ -33,6 +33,13 @@ export interface WritePolicy<TValue = unknown> {
   readonly approval?: ApprovalMode;
   /** For enum tags: the states that may be written. @default all states */
   readonly states?: readonly TValue[];
+  /**
+   * With `approval: "automatic"`, the narrow band [min, max] inside which a guarded write needs no person's approval;
+   * values outside it still need one. @default the whole write range
+   */
+  readonly automaticRange?: readonly [number, number];
+  /** Shadow this tag: every proposal is evaluated and audited, nothing is written. @default false */
+  readonly shadow?: boolean;
 }
 
 /** Fields every tag has. */

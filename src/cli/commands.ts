@@ -12,4 +12,25 @@ export interface CommandEntry {
 }
 
 /** Every command the CLI knows. */
-export const commandEntries: readonly CommandEntry[] = [];
+export const commandEntries: readonly CommandEntry[] = [
+  {
+    name: "proposals",
+    summary: "List proposals waiting for approval",
+    load: async () => (await import("./approval-commands.js")).proposalsCommand,
+  },
+  {
+    name: "approve",
+    summary: "Approve a pending proposal",
+    load: async () => (await import("./approval-commands.js")).approveCommand,
+  },
+  {
+    name: "reject",
+    summary: "Reject a pending proposal",
+    load: async () => (await import("./approval-commands.js")).rejectCommand,
+  },
+  {
+    name: "audit verify",
+    summary: "Verify an audit log's hash chain",
+    load: async () => (await import("./audit-commands.js")).auditVerifyCommand,
+  },
+];

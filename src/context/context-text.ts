@@ -1,0 +1,91 @@
+/**
+ * Text pieces of the model context: untrusted plant strings, numbers at their tag's precision, and times.
+ *
+ * Plant strings (alarm text, descriptions, MQTT payload text, SQL rows) may carry instructions written by anyone who
+ * can reach the device. They are shown only inside «…», with the delimiters themselves, line breaks, control and
+ * direction-override characters removed from the content, so a string can neither close its delimiter nor start a
+ * line that looks like part of the context. No library does this particular quoting, so it is written here.
+ */
+import { type AnyTag, decimalsFor } from "../tags.js";
+
+/** Opening delimiter of an untrusted plant string. */
+export const UNTRUSTED_OPEN = "«";
+/** Closing delimiter of an untrusted plant string. */
+export const UNTRUSTED_CLOSE = "»";
+
+// Delimiter look-alikes are mapped to the single angle quotes so the meaning survives but the delimiter cannot.
+const DELIMITER_LOOKALIKES = /[«»\u300A\u300B\uFF5F\uFF60\u226A\u226B]/g;
+// C0/C1 controls (line breaks included), zero-width, bidi overrides and isolates, line/paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
+const INVISIBLE_OR_BREAKING = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]+/g;
+
+/**
+ * Quotes an untrusted plant string: one line, at most `maxLength` characters of content (cut strings end in "…"),
+ * inside «…». The result never contains a second « or ».
+ */
+export function quoteUntrusted(value: string, maxLength: number): string {
+  const cleaned = value
+    .replace(INVISIBLE_OR_BREAKING, " ")
+    .replace(DELIMITER_LOOKALIKES, (match) => (match === "«" || match === "\u300A" || match === "\u226A" ? "‹" : "›"))
+    .replace(/ {2,}/g, " ")
+    .trim();
+  const characters = [...cleaned];
+  const capped =
+    characters.length > maxLength ? `${characters.slice(0, Math.max(0, maxLength - 1)).join("")}…` : cleaned;
+  return `${UNTRUSTED_OPEN}${capped}${UNTRUSTED_CLOSE}`;
+}
+
+/** Makes a configuration string (a unit, a state name) safe for one field of a header line. */
+export function headerField(value: string): string {
+  return value.replace(INVISIBLE_OR_BREAKING, " ").replace(/[|«»]/g, "/").trim();
+}
+
+/**
+ * The decimals a tag's values are shown with: its resolution's when it has one, else enough for about 1/1000 of its
+ * range, else undefined (four significant digits).
+ */
+export function displayDecimals(tag: AnyTag): number | undefined {
+  const fromResolution = decimalsFor(tag);
+  if (fromResolution !== undefined) return fromResolution;
+  if ((tag.type === "float" || tag.type === "integer") && tag.range) {
+    const span = Math.abs(tag.range[1] - tag.range[0]);
+    if (span > 0) return Math.max(0, 3 - Math.floor(Math.log10(span)));
+  }
+  return undefined;
+}
+
+/** The largest error a shown value may carry: half of the step it is rounded to (used by the decode test and docs). */
+export function displayStep(tag: AnyTag): number | undefined {
+  const decimals = displayDecimals(tag);
+  return decimals === undefined ? undefined : 10 ** -decimals;
+}
+
+/** A number rounded to `decimals` (or four significant digits), without trailing zeros or a negative zero. */
+export function formatNumber(value: number, decimals: number | undefined): string {
+  if (!Number.isFinite(value)) return Number.isNaN(value) ? "NaN" : value > 0 ? "Inf" : "-Inf";
+  let text = decimals === undefined ? formatSignificant(value) : value.toFixed(decimals);
+  if (text.includes(".") && !text.includes("e")) text = text.replace(/0+$/, "").replace(/\.$/, "");
+  return text === "-0" ? "0" : text;
+}
+
+function formatSignificant(value: number): string {
+  const magnitude = Math.abs(value);
+  if (magnitude !== 0 && (magnitude >= 1e9 || magnitude < 1e-4)) return value.toPrecision(4);
+  const decimals = magnitude === 0 ? 0 : Math.max(0, 3 - Math.floor(Math.log10(magnitude)));
+  return value.toFixed(decimals);
+}
+
+/** An ISO time to the second (milliseconds only when they are not zero), in UTC. */
+export function formatTime(time: number): string {
+  const iso = new Date(time).toISOString();
+  return iso.endsWith(".000Z") ? `${iso.slice(0, 19)}Z` : iso;
+}
+
+/** A duration in the shortest plain form: 500ms, 5s, 2.5min, 3h. */
+export function formatDuration(milliseconds: number): string {
+  const magnitude = Math.abs(milliseconds);
+  if (magnitude < 1000) return `${Math.round(milliseconds)}ms`;
+  if (magnitude < 120_000) return `${formatNumber(milliseconds / 1000, 1)}s`;
+  if (magnitude < 7_200_000) return `${formatNumber(milliseconds / 60_000, 1)}min`;
+  return `${formatNumber(milliseconds / 3_600_000, 1)}h`;
+}

@@ -1,0 +1,32 @@
+/** One value as it appears in the context: numbers at their tag's precision, booleans 0/1, text delimited and capped. */
+import type { Sample } from "../sample.js";
+import type { AnyTag } from "../tags.js";
+import { displayDecimals, formatNumber, quoteUntrusted } from "./context-text.js";
+
+/** A good or uncertain value in context form, or undefined when the value does not fit the tag's type. */
+export function formatValue(tag: AnyTag, value: unknown, maxTextLength: number): string | undefined {
+  switch (tag.type) {
+    case "float":
+    case "integer":
+      return typeof value === "number" ? formatNumber(value, displayDecimals(tag)) : undefined;
+    case "boolean":
+      return typeof value === "boolean" ? (value ? "1" : "0") : undefined;
+    case "enum":
+      return typeof value === "string" && value in tag.states ? value : undefined;
+    case "text":
+      return typeof value === "string" ? quoteUntrusted(value, Math.min(maxTextLength, tag.maxLength)) : undefined;
+  }
+}
+
+/** `BAD(reason)` or `BAD(reason «detail»)`: a sample without a usable value. Its value, if any, is never shown. */
+export function formatBad(sample: Sample, includeDetails: boolean, maxTextLength: number): string {
+  const reason = sample.reason ?? (sample.value === undefined ? "no-value" : "other");
+  const detail =
+    includeDetails && sample.detail ? ` ${quoteUntrusted(sample.detail, Math.min(80, maxTextLength))}` : "";
+  return `BAD(${reason}${detail})`;
+}
+
+/** The time a sample describes: its source time when known, else when it was received. */
+export function sampleTime(sample: Sample): number {
+  return sample.sourceTime ?? sample.receivedTime;
+}

@@ -1,0 +1,92 @@
+/**
+ * Executes one approved proposal: records the attempt, writes once through the tag's adapter, records the outcome,
+ * and reads the value back. Never retries a write.
+ */
+import type { AuditLog } from "../audit/audit-log.js";
+import type { Plant } from "../plant.js";
+import type { AnyTag, TagDefinitions, TagName } from "../tags.js";
+import type { ExecutionOutcome, Proposal, ReadBackStatus } from "./guard-types.js";
+
+/** The write history the guard keeps per tag. */
+export interface TagWriteState {
+  lastWriteTime?: number;
+  /** Set while a write's outcome is unknown and no read-back has settled it. */
+  outcomeUnknown?: boolean;
+}
+
+function sameValue(tag: AnyTag, expected: unknown, actual: unknown): boolean {
+  if (typeof expected === "number" && typeof actual === "number") {
+    const resolution = tag.type === "float" || tag.type === "integer" ? (tag.resolution ?? 0) : 0;
+    return Math.abs(expected - actual) <= Math.max(resolution / 2, Math.abs(expected) * 1e-9, 1e-12);
+  }
+  return Object.is(expected, actual);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs the write and read-back of an approved proposal, auditing before and after. */
+export async function executeProposal<TTags extends TagDefinitions>(
+  proposal: Proposal,
+  plant: Plant<TTags>,
+  audit: AuditLog,
+  state: TagWriteState,
+  now: () => number,
+): Promise<ExecutionOutcome> {
+  const definition = plant.tags[proposal.tag] as AnyTag;
+  const { adapter, address, label } = definition.source;
+  audit.append({
+    type: "attempt",
+    proposalId: proposal.id,
+    tag: proposal.tag,
+    value: proposal.value,
+    adapter: adapter.name,
+    source: label,
+  });
+  state.lastWriteTime = now();
+  let write: ExecutionOutcome["write"];
+  let detail: string | undefined;
+  let unverified: string | undefined;
+  if (!adapter.write || !adapter.capabilities.write) {
+    write = "failed";
+    detail = `adapter "${adapter.name}" cannot write`;
+  } else {
+    try {
+      const result = await adapter.write({ name: proposal.tag, definition, address }, proposal.value);
+      write = result.outcome;
+      detail = result.error?.message;
+      unverified = result.unverified;
+    } catch (error) {
+      // An adapter that throws broke its contract; we cannot know whether the value went out.
+      write = "unknown";
+      detail = `adapter threw: ${describe(error)}`;
+    }
+  }
+  let readBack: ReadBackStatus = "unavailable";
+  let readBackValue: unknown;
+  if (write === "written" && unverified !== undefined) {
+    readBack = "unverified";
+    detail = unverified;
+  } else {
+    const snapshot = await plant.read([proposal.tag as TagName<TTags>]);
+    const sample = snapshot.sample(proposal.tag as TagName<TTags>);
+    if (sample.quality !== "bad" && sample.value !== undefined) {
+      readBackValue = sample.value;
+      readBack = sameValue(definition, proposal.value, sample.value) ? "verified" : "mismatch";
+    } else {
+      detail = [detail, `read-back failed: ${sample.reason ?? "no value"}${sample.detail ? ` ${sample.detail}` : ""}`]
+        .filter(Boolean)
+        .join("; ");
+    }
+  }
+  state.outcomeUnknown = write === "unknown" && readBack === "unavailable";
+  const outcome: ExecutionOutcome = {
+    write,
+    readBack,
+    ...(readBackValue !== undefined ? { readBackValue } : {}),
+    ...(detail ? { detail } : {}),
+  };
+  audit.append({ type: "outcome", proposalId: proposal.id, tag: proposal.tag, ...outcome });
+  return outcome;
+}

@@ -1,0 +1,104 @@
+/**
+ * Parses and validates a model's answer. Nothing is repaired: truncated JSON, a wrong type or a field the schema
+ * does not name is a {@link ModelOutputError} carrying the raw text.
+ */
+import type { z } from "zod";
+import { lazyZod } from "../lazy-zod.js";
+import { ModelOutputError } from "./model-errors.js";
+
+type JsonSchema = Record<string, unknown>;
+
+/** The JSON schema of a zod schema (zod 4's `toJSONSchema`), without `$schema`, which some servers reject. */
+export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = lazyZod().toJSONSchema(schema, {
+    io: "output",
+    unrepresentable: "any",
+  }) as JsonSchema;
+  return rest;
+}
+
+/**
+ * True when a JSON schema meets OpenAI's strict structured-output rules (every object closed, every property
+ * required), so `strict: true` can be asked for; otherwise the schema is sent non-strict and validation does the rest.
+ */
+export function isStrictCompatible(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
+  if (typeof schema !== "object" || schema === null) return true;
+  const node = schema as JsonSchema;
+  if (node.type === "object" || node.properties !== undefined) {
+    const properties = Object.keys((node.properties as JsonSchema | undefined) ?? {});
+    const required = new Set((node.required as string[] | undefined) ?? []);
+    if (node.additionalProperties !== false || properties.some((name) => !required.has(name))) return false;
+  }
+  return Object.values(node).every(isStrictCompatible);
+}
+
+// zod objects strip unknown keys silently; an answer with fields the schema does not name is rejected instead,
+// because a model that invents fields is not answering the question asked. Walks the JSON schema by hand since
+// zod 4 has no deep-strict parse.
+function extraFields(value: unknown, schema: unknown, path: string, found: string[]): void {
+  if (typeof schema !== "object" || schema === null || typeof value !== "object" || value === null) return;
+  const node = schema as JsonSchema;
+  if (Array.isArray(value)) {
+    if (node.items)
+      for (const [index, item] of value.entries()) extraFields(item, node.items, `${path}[${index}]`, found);
+    return;
+  }
+  for (const key of ["anyOf", "oneOf", "allOf"]) {
+    const options = node[key];
+    // Only a single-branch combination is followed; with several branches zod's own union check decides.
+    if (Array.isArray(options) && options.length === 1) extraFields(value, options[0], path, found);
+  }
+  const properties = node.properties as JsonSchema | undefined;
+  if (!properties) return;
+  for (const [key, child] of Object.entries(value)) {
+    if (key in properties) extraFields(child, properties[key], `${path}.${key}`, found);
+    else if (node.additionalProperties === false) found.push(`${path}.${key}: not a field of the output schema`);
+  }
+}
+
+/** Validates an already-parsed answer against `schema`; `rawText` is kept on the error. */
+export function validateOutput<TOutput>(schema: z.ZodType<TOutput>, value: unknown, rawText: string): TOutput {
+  const extra: string[] = [];
+  extraFields(value, jsonSchemaOf(schema), "$", extra);
+  const parsed = schema.safeParse(value);
+  const issues = [
+    ...extra,
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map(
+          (issue) => `$${issue.path.map((part) => `.${String(part)}`).join("")}: ${issue.message}`,
+        )),
+  ];
+  if (issues.length > 0 || !parsed.success) {
+    throw new ModelOutputError(
+      "The model's answer does not match the output schema; nothing was acted on",
+      rawText,
+      issues,
+    );
+  }
+  return parsed.data;
+}
+
+/** Parses a model's text as JSON and validates it. Throws a ModelOutputError with the raw text on any failure. */
+export function parseOutput<TOutput>(schema: z.ZodType<TOutput>, rawText: string): TOutput {
+  let value: unknown;
+  try {
+    value = JSON.parse(stripFence(rawText));
+  } catch (error) {
+    throw new ModelOutputError(
+      `The model's answer is not valid JSON (${(error as Error).message}); nothing was acted on. ` +
+        "Fix: use an endpoint with structured output, or raise the completion token limit if the answer was cut off",
+      rawText,
+      [],
+      { cause: error },
+    );
+  }
+  return validateOutput(schema, value, rawText);
+}
+
+// Small local models wrap JSON in a ```json fence even in JSON mode; the fence is framing, not content.
+function stripFence(text: string): string {
+  const match = /^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$/.exec(text);
+  return match ? (match[1] as string) : text;
+}
