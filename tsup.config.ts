@@ -15,6 +15,9 @@ const external = [
   "sparkplug-payload",
   "openai",
   "gpt-tokenizer",
+  "croner",
+  "prom-client",
+  "@toon-format/toon",
 ];
 
 export default defineConfig([

@@ -19,7 +19,8 @@ export type PlantwireErrorCode =
   | "PW_VALIDATION"
   | "PW_UNSUPPORTED"
   | "PW_DATA_QUALITY"
-  | "PW_APPROVAL";
+  | "PW_APPROVAL"
+  | "PW_BUDGET";
 
 /** Options common to every plantwire error. */
 export interface PlantwireErrorOptions {
@@ -203,5 +204,21 @@ export class ApprovalError extends PlantwireError {
   /** True for an approval error from any installed copy of plantwire. */
   static override isInstance(error: unknown): error is ApprovalError {
     return hasCode(error, "PW_APPROVAL");
+  }
+}
+
+/** A loop's budget (model calls per hour, tokens per day) would be exceeded; the loop pauses instead. */
+export class BudgetExceededError extends PlantwireError {
+  /** When the budget frees up again (ms since the epoch). */
+  readonly resumesAt: number;
+
+  constructor(message: string, resumesAt: number, options: PlantwireErrorOptions = {}) {
+    super("PW_BUDGET", message, options);
+    this.resumesAt = resumesAt;
+  }
+
+  /** True for a budget error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is BudgetExceededError {
+    return hasCode(error, "PW_BUDGET");
   }
 }

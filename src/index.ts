@@ -20,8 +20,10 @@ export {
 } from "./adapter.js";
 export * from "./audit/index.js";
 export { isChange } from "./change-detection.js";
+export * from "./context/index.js";
 export {
   ApprovalError,
+  BudgetExceededError,
   ConfigError,
   type ConfigIssue,
   ConnectionError,
@@ -36,6 +38,8 @@ export {
   ValidationError,
 } from "./errors.js";
 export * from "./guard/index.js";
+export * from "./loop/index.js";
+export * from "./model/index.js";
 export { loadOptionalDependency } from "./optional-dependency.js";
 export {
   createPlant,

@@ -1,0 +1,25 @@
+/** Loops: triggers, budgets, metrics and shutdown. */
+export { BudgetTracker, budgetedModel, type LoopBudget } from "./loop-budget.js";
+export { type MetricsOptions, metricsRegistry, serveMetrics } from "./loop-metrics.js";
+export {
+  createLoop,
+  type Loop,
+  type LoopMetrics,
+  type LoopOptions,
+  type LoopRunContext,
+  type LoopStatus,
+} from "./loop-runner.js";
+export { type ShutdownOptions, shutdown, shutdownOnSignals } from "./loop-shutdown.js";
+export {
+  anyOf,
+  cron,
+  every,
+  type OnChangeOptions,
+  onChange,
+  onEvent,
+  parseDuration,
+  type Trigger,
+  type TriggerCause,
+  type TriggerContext,
+  whenTag,
+} from "./loop-triggers.js";

@@ -1,0 +1,63 @@
+/**
+ * Graceful shutdown on SIGINT/SIGTERM: stop the loops (finishing or abandoning the current run), close the guard
+ * (which flushes and closes the audit log), close the adapters. A second signal exits at once.
+ */
+import type { WriteGuard } from "../guard/write-guard.js";
+import type { Plant } from "../plant.js";
+import type { TagDefinitions } from "../tags.js";
+import type { Loop } from "./loop-runner.js";
+
+/** What to shut down, in order. */
+export interface ShutdownOptions<TTags extends TagDefinitions> {
+  loops: readonly Loop[];
+  guard?: WriteGuard<TTags>;
+  plant: Plant<TTags>;
+  /** Anything else to close last (a metrics server, an MQTT publisher). */
+  also?: readonly { close(): unknown }[];
+  /** How long a current run may take to finish before it is abandoned. @default 10000 */
+  abandonAfterMs?: number;
+  /** @default ["SIGINT", "SIGTERM"] */
+  signals?: readonly NodeJS.Signals[];
+  /** Told what is happening. @default console.error */
+  log?: (line: string) => void;
+}
+
+/** Shuts everything down once, in order. Safe to call directly (e.g. at the end of a script). */
+export async function shutdown<TTags extends TagDefinitions>(
+  options: Omit<ShutdownOptions<TTags>, "signals">,
+): Promise<void> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  await Promise.all(options.loops.map((loop) => loop.stop({ abandonAfterMs: options.abandonAfterMs ?? 10_000 })));
+  await options.guard?.close();
+  await options.plant.close();
+  for (const item of options.also ?? []) await item.close();
+  log("[plantwire] stopped: loops finished, audit closed, adapters closed");
+}
+
+/** Installs signal handlers that run {@link shutdown}; returns a function that removes them. */
+export function shutdownOnSignals<TTags extends TagDefinitions>(options: ShutdownOptions<TTags>): () => void {
+  const signals = options.signals ?? ["SIGINT", "SIGTERM"];
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    (options.log ?? ((line: string) => console.error(line)))(
+      `[plantwire] ${signal}: stopping (send again to exit at once)`,
+    );
+    shutdown(options).then(
+      () => {
+        remove();
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exitCode = 1;
+      },
+    );
+  };
+  const remove = () => {
+    for (const signal of signals) process.off(signal, handler);
+  };
+  for (const signal of signals) process.on(signal, handler);
+  return remove;
+}
