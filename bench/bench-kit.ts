@@ -45,7 +45,7 @@ export function ratioResult(
     baseline,
     candidate,
     ratio,
-    target: `${target.at === "most" ? "≤" : "≥"} ${target.ratio}`,
+    target: `${target.at === "most" ? "≤" : "≥"} ${Number(target.ratio.toPrecision(3))}`,
     pass,
   };
   if (note !== undefined) result.note = note;
