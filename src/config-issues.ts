@@ -43,17 +43,17 @@ function lastFieldName(path: readonly PropertyKey[]): string | undefined {
 
 /** Converts a zod error into config issues whose paths start with `prefix`. */
 export function configIssuesFromZod(error: z.ZodError, prefix: readonly (string | number)[] = []): ConfigIssue[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: pathText(prefix, [...issue.path, key]),
+        message: `unknown field "${key}"`,
+        fix: "remove it or correct its spelling",
+      }));
+    }
     const field = lastFieldName(issue.path);
     const custom = issue.code === "custom" ? (issue.params as { fix?: string } | undefined)?.fix : undefined;
-    if (issue.code === "unrecognized_keys") {
-      return {
-        path: pathText(prefix, issue.path),
-        message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`,
-        fix: "remove it or correct its spelling",
-      };
-    }
     const fix = custom ?? (field !== undefined ? fieldFixes[field] : undefined) ?? "correct the value";
-    return { path: pathText(prefix, issue.path), message: issue.message, fix };
+    return [{ path: pathText(prefix, issue.path), message: issue.message, fix }];
   });
 }

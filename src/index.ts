@@ -49,6 +49,7 @@ export {
   type Watcher,
   type WatchOptions,
 } from "./plant.js";
+export { adapterKinds, loadSite, type Site } from "./site/site-config.js";
 export {
   badSample,
   goodSample,

@@ -14,6 +14,16 @@ export interface CommandEntry {
 /** Every command the CLI knows. */
 export const commandEntries: readonly CommandEntry[] = [
   {
+    name: "read",
+    summary: "Read one snapshot of a site and print it as a table",
+    load: async () => (await import("./read-commands.js")).readCommand,
+  },
+  {
+    name: "watch",
+    summary: "Watch a site live as a table",
+    load: async () => (await import("./read-commands.js")).watchCommand,
+  },
+  {
     name: "proposals",
     summary: "List proposals waiting for approval",
     load: async () => (await import("./approval-commands.js")).proposalsCommand,

@@ -62,8 +62,8 @@ describe("tag map files", () => {
     const plc = memoryAdapter({ name: "plc" });
     const yaml = "tags:\n  speed:\n    type: float\n    uint: rpm\n    source: { adapter: plc, key: speed }\n";
     const error = await configErrorOf(parseTagMap(yaml, "yaml", { adapters: { plc } }));
-    expect(error.issues[0]?.path).toBe("tags.speed");
-    expect(error.issues[0]?.message).toContain('"uint"');
+    expect(error.issues[0]?.path).toBe("tags.speed.uint");
+    expect(error.issues[0]?.message).toBe('unknown field "uint"');
     const broken = await configErrorOf(parseTagMap("tags: [unclosed", "yaml", { adapters: { plc } }));
     expect(broken.issues[0]?.message).toContain("not valid YAML");
     const missing = await configErrorOf(parseTagMap("site: x", "yaml", { adapters: { plc } }));
