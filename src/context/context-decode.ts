@@ -4,6 +4,7 @@
  */
 import { ValidationError } from "../errors.js";
 import { CONTEXT_PREAMBLE } from "./context-header.js";
+import { INLINE_TAGS_LINE, parseInlineDefinition, splitInline } from "./context-inline.js";
 
 /** One tag as stated in the header. */
 export interface DecodedTag {
@@ -109,6 +110,17 @@ export function decodeContext(text: string): DecodedContext {
     });
   }
   const title = lines[index] ?? "";
+  if (title.startsWith("SNAPSHOT ") && lines.includes(INLINE_TAGS_LINE)) {
+    const snapshot = new Map<string, DecodedValue>();
+    for (const line of lines.slice(index + 1)) {
+      const { name, value, fields } = splitInline(line);
+      const definition = parseInlineDefinition(fields);
+      const tag: DecodedTag = { name, ...definition, step: undefined };
+      tags.set(name, tag);
+      snapshot.set(name, parseValue(tag, value));
+    }
+    return { tags, snapshot };
+  }
   if (title.startsWith("SNAPSHOT ")) {
     const snapshot = new Map<string, DecodedValue>();
     for (const line of lines.slice(index + 1)) {

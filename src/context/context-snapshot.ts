@@ -4,7 +4,15 @@
  */
 import type { Snapshot } from "../sample.js";
 import type { AnyTag, TagDefinitions } from "../tags.js";
-import { type ContextOptions, type EncodedContext, encodeHeader, selectTags } from "./context-header.js";
+import {
+  CONTEXT_PREAMBLE,
+  type ContextOptions,
+  type EncodedContext,
+  encodeHeader,
+  LEGEND,
+  selectTags,
+} from "./context-header.js";
+import { INLINE_TAGS_LINE, inlineDefinition } from "./context-inline.js";
 import { formatDuration, formatTime } from "./context-text.js";
 import { countTokens } from "./context-tokens.js";
 import { formatBad, formatValue, sampleTime } from "./context-values.js";
@@ -15,6 +23,11 @@ export interface SnapshotContextOptions extends ContextOptions {
   readonly ageThresholdMs?: number;
   /** Measure the o200k_base token count into `tokens` (needs gpt-tokenizer). @default false */
   readonly countTokens?: boolean;
+  /**
+   * "header": tag definitions in a stable header (a cacheable prompt prefix), values after. "inline": definition and
+   * value on one line per tag, fewer tokens but no stable prefix. @default "header"
+   */
+  readonly layout?: "header" | "inline";
 }
 
 /** Encodes a snapshot as compact prompt text: the tag header, then one `name=value` line per tag. */
@@ -25,21 +38,26 @@ export function encodeSnapshot<TTags extends TagDefinitions>(
   const names = selectTags(snapshot.tags, options.tags);
   const maxTextLength = options.maxTextLength ?? 160;
   const ageThreshold = options.ageThresholdMs ?? 1000;
-  const header = encodeHeader(snapshot.tags, names, options);
+  const inline = options.layout === "inline";
+  const header = inline
+    ? [CONTEXT_PREAMBLE, LEGEND, INLINE_TAGS_LINE].join("\n")
+    : encodeHeader(snapshot.tags, names, options);
   const lines = [`SNAPSHOT t=${formatTime(snapshot.time)} (age shown when older than ${formatDuration(ageThreshold)})`];
   for (const name of names) {
     const tag = snapshot.tags[name] as AnyTag;
     const sample = snapshot.sample(name);
     const age = snapshot.time - sampleTime(sample);
     const ageText = age > ageThreshold ? ` age=${formatDuration(age)}` : "";
+    const definition = inline ? inlineDefinition(tag, maxTextLength) : "";
+    const tail = definition === "" ? "" : ` ${definition}`;
     const shown = sample.quality === "bad" ? undefined : formatValue(tag, sample.value, maxTextLength);
     if (shown === undefined) {
       const bad = sample.quality === "bad" ? sample : { ...sample, reason: sample.reason ?? "type-mismatch" };
-      lines.push(`${name}=${formatBad(bad, options.includeDetails ?? false, maxTextLength)}${ageText}`);
+      lines.push(`${name}=${formatBad(bad, options.includeDetails ?? false, maxTextLength)}${ageText}${tail}`);
     } else if (sample.stale) {
-      lines.push(`${name}=STALE last=${shown}${sample.quality === "uncertain" ? "?" : ""}${ageText}`);
+      lines.push(`${name}=STALE last=${shown}${sample.quality === "uncertain" ? "?" : ""}${ageText}${tail}`);
     } else {
-      lines.push(`${name}=${shown}${sample.quality === "uncertain" ? "?" : ""}${ageText}`);
+      lines.push(`${name}=${shown}${sample.quality === "uncertain" ? "?" : ""}${ageText}${tail}`);
     }
   }
   const body = lines.join("\n");

@@ -12,7 +12,7 @@ export function formatValue(tag: AnyTag, value: unknown, maxTextLength: number):
     case "boolean":
       return typeof value === "boolean" ? (value ? "1" : "0") : undefined;
     case "enum":
-      return typeof value === "string" && value in tag.states ? value : undefined;
+      return typeof value === "string" && Object.hasOwn(tag.states, value) ? value : undefined;
     case "text":
       return typeof value === "string" ? quoteUntrusted(value, Math.min(maxTextLength, tag.maxLength)) : undefined;
   }

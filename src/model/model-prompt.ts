@@ -25,8 +25,16 @@ export function contextParts(context: ModelContext | undefined): { header: strin
 }
 
 /** Lays out instructions, schema text and context as system and user messages. */
-export function buildPrompt(instructions: string, context: ModelContext | undefined, schemaText?: string): PromptParts {
-  const { header, body } = contextParts(context);
+export function buildPrompt(
+  instructions: string,
+  context: ModelContext | undefined,
+  schemaText?: string,
+  fallbackHeader = "",
+): PromptParts {
+  const parts = contextParts(context);
+  // Without a header of its own (a string context, or none), the tools' header tells the model what the tags mean.
+  const header = parts.header === "" ? fallbackHeader : parts.header;
+  const body = parts.body;
   const system = [
     instructions.trim(),
     schemaText

@@ -34,7 +34,8 @@ export interface OpenAIModelOptions {
   readonly client?: ChatClient;
   /**
    * "json_schema": structured output; "json_object": JSON mode plus validation; "none": the schema in the prompt plus
-   * validation; "auto": json_schema, falling back to json_object for good when the server rejects it. @default "auto"
+   * validation; "auto": json_schema, stepping down to json_object, then none, for good when the server answers 400
+   * naming the response format. @default "auto"
    */
   readonly structuredOutput?: StructuredOutputMode;
   /** Per-request timeout in ms; an expired request is a TimeoutError. @default 60000 */
@@ -120,16 +121,15 @@ export function openaiModel(options: OpenAIModelOptions = {}): Model {
     const proposals: WriteProposalRequest[] = [];
     let messages: Message[] | undefined;
     for (let step = 1; step <= maxSteps; step++) {
-      // The schema text goes into the prompt only when the server is not told it through response_format.
-      const prompt = buildPrompt(
-        request.instructions,
-        request.context,
-        mode === "json_schema" || mode === "auto" ? undefined : JSON.stringify(schema),
-      );
-      messages ??= [
-        { role: "system", content: prompt.system },
-        { role: "user", content: prompt.user },
-      ];
+      if (!messages) {
+        // The schema text goes into the prompt only when the server is not told it through response_format.
+        const schemaText = mode === "json_schema" || mode === "auto" ? undefined : JSON.stringify(schema);
+        const prompt = buildPrompt(request.instructions, request.context, schemaText, request.tools?.header);
+        messages = [
+          { role: "system", content: prompt.system },
+          { role: "user", content: prompt.user },
+        ];
+      }
       const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = { model: model as string, messages };
       const format = responseFormat(schema);
       if (format) body.response_format = format;
@@ -147,13 +147,15 @@ export function openaiModel(options: OpenAIModelOptions = {}): Model {
       try {
         answer = await callChat(chat, body, endpoint, policy);
       } catch (error) {
+        // "auto" steps down json_schema → json_object → none when the server refuses the response format.
+        const automatic = (options.structuredOutput ?? "auto") === "auto" && mode !== "none";
         if (
-          mode === "auto" &&
+          automatic &&
           ModelEndpointError.isInstance(error) &&
           error.status === 400 &&
-          /response_format|json_schema/i.test(error.message)
+          /response_format|json_schema|json_object/i.test(error.message)
         ) {
-          mode = "json_object";
+          mode = mode === "auto" ? "json_object" : "none";
           messages = undefined;
           step--;
           continue;
@@ -163,7 +165,8 @@ export function openaiModel(options: OpenAIModelOptions = {}): Model {
       usage = addUsage(usage, usageOf(answer.completion, answer.attempts));
       totals = addUsage(totals, usageOf(answer.completion, answer.attempts));
       const choice = answer.completion.choices?.[0];
-      const raw = choice?.message?.content ?? "";
+      // A refusal has no content; its text is kept as the raw answer so the error shows why.
+      const raw = choice?.message?.content ?? choice?.message?.refusal ?? "";
       if (usage.promptTokens + usage.completionTokens > maxTokens) {
         throw new ModelOutputError(
           `The model call used ${usage.promptTokens + usage.completionTokens} tokens, over maxTokens ${maxTokens}; nothing was acted on`,

@@ -4,6 +4,7 @@
  * output can neither add a tool nor make a tag writable. A proposal is only a request: nothing is written here, it
  * is validated against the tag's type and handed to `onProposal` (the write guard) once the whole answer is valid.
  */
+import { encodeHeader } from "../context/context-header.js";
 import { encodeSnapshot } from "../context/context-snapshot.js";
 import { encodeWindow } from "../context/context-window.js";
 import { ConfigError } from "../errors.js";
@@ -63,6 +64,8 @@ export interface ToolCallResult {
 export interface PlantToolSet {
   /** The tool definitions sent to the model. Frozen. */
   readonly definitions: readonly ToolDefinition[];
+  /** The tag header of the readable tags (stable), sent when the request's context carries no header of its own. */
+  readonly header: string;
   /** The tags proposals may name. */
   readonly writable: readonly string[];
   /** Runs one tool call. Throws a ModelOutputError for an unknown tool, bad arguments or a non-writable tag. */
@@ -210,6 +213,7 @@ export function plantTools<TTags extends TagDefinitions>(options: PlantToolsOpti
 
   return {
     definitions,
+    header: encodeHeader(tags, readable),
     writable: frozenWritable,
     async call(name, argumentsText) {
       if (name === "read_current") {

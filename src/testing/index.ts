@@ -11,3 +11,10 @@ export {
   type MemoryWrite,
   memoryAdapter,
 } from "./memory-adapter.js";
+export {
+  type OpenAITestServer,
+  type OpenAITestServerOptions,
+  type RecordedRequest,
+  startOpenAITestServer,
+  type TestReply,
+} from "./openai-test-server.js";

@@ -51,6 +51,8 @@ export interface OpenAITestServerOptions {
     | ((request: RecordedRequest, index: number) => TestReply | Promise<TestReply>);
   /** Answer 400 to `response_format: { type: "json_schema" }`, like servers without structured output. @default true */
   readonly supportsJsonSchema?: boolean;
+  /** Answer 400 to `response_format: { type: "json_object" }`, like servers without JSON mode. @default true */
+  readonly supportsJsonMode?: boolean;
 }
 
 /** A running test server. */
@@ -114,6 +116,12 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions): P
       if (options.supportsJsonSchema === false && body.response_format?.type === "json_schema") {
         sendJson(response, 400, {
           error: { message: "response_format json_schema is not supported", type: "invalid_request_error" },
+        });
+        return;
+      }
+      if (options.supportsJsonMode === false && body.response_format?.type === "json_object") {
+        sendJson(response, 400, {
+          error: { message: "response_format json_object is not supported", type: "invalid_request_error" },
         });
         return;
       }

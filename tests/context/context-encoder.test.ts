@@ -1,0 +1,176 @@
+import { Window } from "plantwire";
+import { describe, expect, it } from "vitest";
+import { countTokens, decodeContext, displayStep, encodeSnapshot, encodeWindow } from "../../src/context/index.js";
+import { badSample, goodSample, now, snapshotOf, tags, windowOf } from "./context-fixtures.js";
+
+const fullSnapshot = () =>
+  snapshotOf({
+    speed: goodSample(1234.5678, now),
+    pressure: goodSample(6.123456, now - 60_000),
+    temperature: { ...goodSample(71.26, now - 5000), quality: "uncertain", reason: "last-known-value" },
+    count: goodSample(42, now),
+    running: goodSample(true, now),
+    mode: goodSample("AUTO", now),
+    alarm: badSample("comm-failure", "socket reset", now, "old alarm"),
+  });
+
+describe("encodeSnapshot", () => {
+  it("writes one header, one shared time, quality only when not good, ages only when old", () => {
+    const { header, body, text } = encodeSnapshot(fullSnapshot());
+    expect(text).toBe(`${header}\n${body}`);
+    expect(header).toContain("speed|float|rpm|0..1800|1|w|«Pump 7 speed»");
+    expect(header).toContain("running|bool 0=stopped 1=running|");
+    expect(body.split("\n")).toEqual([
+      "SNAPSHOT t=2026-11-29T12:00:00Z (age shown when older than 1s)",
+      "speed=1235",
+      "pressure=STALE last=6.12 age=60s",
+      "temperature=71.3? age=5s",
+      "count=42",
+      "running=1",
+      "mode=AUTO",
+      "alarm=BAD(comm-failure)",
+    ]);
+  });
+
+  it("never presents a stale value as current and never shows a bad sample's leftover value", () => {
+    const decoded = decodeContext(encodeSnapshot(fullSnapshot()).text).snapshot;
+    expect(decoded?.get("pressure")).toMatchObject({ stale: true, value: 6.12 });
+    expect(decoded?.get("alarm")).toMatchObject({ bad: "comm-failure", value: undefined });
+    expect(encodeSnapshot(fullSnapshot()).text).not.toContain("old alarm");
+  });
+
+  it("keeps the header byte-identical when only values change (stable cacheable prefix)", () => {
+    const first = encodeSnapshot(fullSnapshot());
+    const second = encodeSnapshot(snapshotOf({ speed: goodSample(900, now + 5000) }, now + 5000));
+    expect(second.header).toBe(first.header);
+    expect(second.body).not.toBe(first.body);
+  });
+
+  it("counts o200k_base tokens when asked, matching countTokens on the text", () => {
+    const encoded = encodeSnapshot(fullSnapshot(), { countTokens: true });
+    expect(encoded.tokens).toBe(countTokens(encoded.text));
+    expect(encoded.tokens).toBeGreaterThan(50);
+    expect(encodeSnapshot(fullSnapshot()).tokens).toBeUndefined();
+  });
+
+  it("inline layout: definition and value on one line, decoding to the same values", () => {
+    const inline = encodeSnapshot(fullSnapshot(), { layout: "inline" });
+    expect(inline.body.split("\n").slice(1, 4)).toEqual([
+      "speed=1235 rpm 0..1800 writable «Pump 7 speed»",
+      "pressure=STALE last=6.12 age=60s bar 0..16",
+      "temperature=71.3? age=5s °C -40..150",
+    ]);
+    const fromInline = decodeContext(inline.text);
+    const fromHeader = decodeContext(encodeSnapshot(fullSnapshot()).text);
+    expect([...(fromInline.snapshot?.entries() ?? [])]).toEqual([...(fromHeader.snapshot?.entries() ?? [])]);
+    expect(fromInline.tags.get("speed")).toMatchObject({
+      unit: "rpm",
+      range: [0, 1800],
+      writable: true,
+      meaning: "Pump 7 speed",
+    });
+    expect(fromInline.tags.get("mode")?.type).toBe("enum:OFF/AUTO/MANUAL");
+  });
+
+  it("rejects a tag name that is not in the tag map", () => {
+    expect(() => encodeSnapshot(fullSnapshot(), { tags: ["nope"] })).toThrow(/not a tag of this tag map/);
+  });
+});
+
+describe("round trip: decoded values are within each tag's shown resolution", () => {
+  it("snapshot", () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const value = (name: string) =>
+        name === "count" ? seed * 13 : 0.1 + seed * 2.5137 + (name === "speed" ? 400 : 0);
+      const snapshot = snapshotOf(
+        Object.fromEntries(
+          Object.keys(tags).map((name) => [
+            name,
+            goodSample(
+              ["count", "speed", "pressure", "temperature"].includes(name)
+                ? value(name)
+                : name === "running"
+                  ? seed % 2 === 0
+                  : name === "mode"
+                    ? "MANUAL"
+                    : `alarm ${seed}`,
+              now,
+            ),
+          ]),
+        ),
+      );
+      const decoded = decodeContext(encodeSnapshot(snapshot).text).snapshot;
+      for (const name of ["speed", "pressure", "temperature", "count"] as const) {
+        const step = displayStep(tags[name]) as number;
+        expect(Math.abs((decoded?.get(name)?.value as number) - value(name))).toBeLessThanOrEqual(step / 2 + 1e-9);
+      }
+      expect(decoded?.get("running")?.value).toBe(seed % 2 === 0);
+      expect(decoded?.get("mode")?.value).toBe("MANUAL");
+      expect(decoded?.get("alarm")?.value).toBe(`alarm ${seed}`);
+    }
+  });
+
+  it("window: every cell and its time", () => {
+    const window = windowOf(60);
+    const decoded = decodeContext(encodeWindow(window).text);
+    expect(decoded.rows).toHaveLength(60);
+    for (const [row, decodedRow] of (decoded.rows ?? []).entries()) {
+      expect(decodedRow.time).toBe(now + row * 1000);
+      for (const name of ["speed", "pressure", "temperature", "count"] as const) {
+        const original = window.series(name)[row]?.value as number;
+        const step = displayStep(tags[name]) as number;
+        expect(Math.abs((decodedRow.values.get(name)?.value as number) - original)).toBeLessThanOrEqual(
+          step / 2 + 1e-9,
+        );
+      }
+      expect(decodedRow.values.get("running")?.value).toBe(window.series("running")[row]?.value);
+      expect(decodedRow.values.get("mode")?.value).toBe(window.series("mode")[row]?.value);
+      expect(decodedRow.values.get("alarm")?.value).toBe(window.series("alarm")[row]?.value);
+    }
+  });
+});
+
+describe("encodeWindow", () => {
+  it("writes a wide table with a t0/dt header, marks uncertain and bad cells, leaves gaps empty", () => {
+    const window = windowOf(3);
+    const series = new Map(window.names.map((name) => [name, [...window.series(name)]]));
+    series.set("speed", [
+      goodSample(100, now),
+      { ...goodSample(101, now + 1000), quality: "uncertain" },
+      badSample("timeout", undefined, now + 2000),
+    ]);
+    series.set("pressure", [goodSample(1, now)]);
+    const { body } = encodeWindow(new Window(tags, series, now, now + 3000), { tags: ["speed", "pressure"] });
+    expect(body.split("\n")).toEqual([
+      "WINDOW 2026-11-29T12:00:00Z..2026-11-29T12:00:03Z t0=2026-11-29T12:00:00Z dt=1s rows=3 time=t0+t*dt",
+      "t|speed|pressure",
+      "0|100|1",
+      "1|101?|",
+      "2|BAD|",
+    ]);
+  });
+
+  it("adds per-tag summaries on request, and marks a last value older than stale-after", () => {
+    const window = windowOf(60);
+    const { body } = encodeWindow(window, { summaries: true, tags: ["count", "pressure"] });
+    expect(body).toContain("count n=60 min=0 max=413 mean=206.5 trend=+420/min last=413");
+    const late = new Window(tags, new Map([["pressure", window.series("pressure")]]), now, now + 120_000);
+    expect(encodeWindow(late, { summaries: true, tags: ["pressure"] }).body).toMatch(
+      /pressure n=60 .* last=[\d.]+ STALE/,
+    );
+  });
+
+  it("thins rows until the text fits a token budget, keeping the last row and exact min/max", () => {
+    const window = windowOf(600);
+    const full = encodeWindow(window, { countTokens: true, summaries: false });
+    const fitted = encodeWindow(window, { maxTokens: 1500 });
+    expect(full.tokens).toBeGreaterThan(1500);
+    expect(fitted.tokens).toBeLessThanOrEqual(1500);
+    expect(fitted.tokens).toBe(countTokens(fitted.text));
+    expect(fitted.stride).toBeGreaterThan(1);
+    const decoded = decodeContext(fitted.text);
+    expect(decoded.rows?.at(-1)?.time).toBe(now + 599_000);
+    expect(decoded.summaries?.get("count")).toMatchObject({ min: "0", max: String(599 * 7) });
+    expect(() => encodeWindow(window, { maxTokens: 50 })).toThrow(/over the budget of 50/);
+  });
+});
