@@ -49,7 +49,6 @@ export {
   type Watcher,
   type WatchOptions,
 } from "./plant.js";
-export { adapterKinds, loadSite, type Site } from "./site/site-config.js";
 export {
   badSample,
   goodSample,
@@ -63,6 +62,7 @@ export {
   type TimedSample,
   Window,
 } from "./sample.js";
+export { adapterKinds, loadSite, type Site } from "./site/site-config.js";
 export { loadTagMap, parseTagMap, type TagMapFileOptions } from "./tag-map-file.js";
 export { tagDefinitionSchema } from "./tag-validation.js";
 export {

@@ -7,6 +7,7 @@ import { isChange } from "./change-detection.js";
 import { ConfigError, PlantwireError, TimeoutError } from "./errors.js";
 import { HistoryBuffer } from "./history-buffer.js";
 import { badSample, isStale, type Sample, Snapshot, type TimedSample, Window } from "./sample.js";
+import { validateTagMap } from "./tag-validation.js";
 import type { TagDefinitions, TagName, TagValue } from "./tags.js";
 
 /** Options of {@link createPlant}. */
@@ -98,6 +99,19 @@ function groupByAdapter(tags: TagDefinitions): Map<Adapter, AdapterGroup> {
   return groups;
 }
 
+/** Rejects with a TimeoutError when `promise` takes longer than `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(message, ms)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function describe(error: unknown): string {
   if (PlantwireError.isInstance(error)) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
@@ -109,6 +123,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
   const now = options.now ?? Date.now;
   const readTimeoutMs = options.readTimeoutMs ?? 10_000;
   const onError = options.onError ?? ((error: unknown) => console.error(`[plantwire] ${describe(error)}`));
+  validateTagMap(tags);
   const groups = groupByAdapter(tags);
   const histories = new Map(Object.keys(tags).map((name) => [name, new HistoryBuffer(options.historySize ?? 1000)]));
   const watchers = new Set<Watcher>();
@@ -187,6 +202,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     listener: (change: TagChange<TTags>) => void,
     watchOptions: WatchOptions<TTags> = {},
   ): Promise<Watcher> {
+    if (closed) throw new PlantwireError("PW_CONNECTION", "the plant is closed; create a new one with createPlant()");
     const names = watchOptions.tags ?? (Object.keys(tags) as TagName<TTags>[]);
     const intervalMs = watchOptions.intervalMs ?? options.pollIntervalMs ?? 1000;
     const reported = new Map<string, Sample & { stale?: boolean }>();
@@ -212,17 +228,19 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
       deliver(name, sample);
     };
 
-    for (const [group, wanted] of selected(names)) {
-      if (group.adapter.capabilities.subscribe && group.adapter.subscribe) {
-        try {
-          await ensureConnected(group);
-          subscriptions.push(await group.adapter.subscribe(wanted, ingest));
-          continue;
-        } catch (error) {
-          onError(error);
-          for (const tag of wanted) ingest(tag.name, badSample("comm-failure", describe(error), now()));
-        }
-      }
+    const watcher: Watcher = {
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const timer of timers) clearInterval(timer);
+        watchers.delete(watcher);
+        await Promise.allSettled(subscriptions.map((subscription) => subscription.close()));
+      },
+    };
+    // Registered before anything is awaited, so that close() during start-up stops this watcher too.
+    watchers.add(watcher);
+
+    const startPolling = async (group: AdapterGroup, wanted: BoundTag[]) => {
       let busy = false;
       const poll = async () => {
         if (busy || stopped) return;
@@ -234,28 +252,41 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
         }
       };
       await poll();
-      timers.push(setInterval(() => void poll().catch(onError), intervalMs));
-    }
-    // Subscribed tags go quiet when their source dies; re-judge staleness on the poll period so it is reported.
-    timers.push(
-      setInterval(() => {
-        for (const name of names) {
-          const last = reported.get(name);
-          if (last && !last.stale) deliver(name, last);
-        }
-      }, intervalMs),
-    );
-
-    const watcher: Watcher = {
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        for (const timer of timers) clearInterval(timer);
-        watchers.delete(watcher);
-        await Promise.allSettled(subscriptions.map((subscription) => subscription.close()));
-      },
+      if (!stopped) timers.push(setInterval(() => void poll().catch(onError), intervalMs));
     };
-    watchers.add(watcher);
+    const startGroup = async (group: AdapterGroup, wanted: BoundTag[]) => {
+      if (group.adapter.capabilities.subscribe && group.adapter.subscribe) {
+        try {
+          // A peer that never answers must not hold up the other adapters' watches: give it the read deadline.
+          const subscription = await withDeadline(
+            ensureConnected(group).then(() => group.adapter.subscribe?.(wanted, ingest)),
+            readTimeoutMs,
+            `adapter "${group.adapter.name}" did not accept a subscription within ${readTimeoutMs} ms`,
+          );
+          if (subscription) {
+            if (stopped) await subscription.close();
+            else subscriptions.push(subscription);
+            return;
+          }
+        } catch (error) {
+          onError(error);
+          for (const tag of wanted) ingest(tag.name, badSample("comm-failure", describe(error), now()));
+        }
+      }
+      if (!stopped) await startPolling(group, wanted);
+    };
+    await Promise.all([...selected(names)].map(([group, wanted]) => startGroup(group, wanted)));
+    // Subscribed tags go quiet when their source dies; re-judge staleness on the poll period so it is reported.
+    if (!stopped) {
+      timers.push(
+        setInterval(() => {
+          for (const name of names) {
+            const last = reported.get(name);
+            if (last && !last.stale) deliver(name, last);
+          }
+        }, intervalMs),
+      );
+    }
     return watcher;
   }
 

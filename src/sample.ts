@@ -109,7 +109,7 @@ export class Snapshot<TTags extends TagDefinitions = TagDefinitions> {
     return Object.keys(this.tags) as TagName<TTags>[];
   }
 
-  /** The sample of a tag, with quality, timestamps and staleness. Never throws. */
+  /** The sample of a tag, with quality, timestamps and staleness. Throws only for a name that is not a tag of the map. */
   sample<K extends TagName<TTags>>(name: K): TimedSample<TagValue<TTags[K]>> {
     const sample = this.#samples.get(name);
     if (!sample) throw new DataQualityError(name, `"${name}" is not a tag of this snapshot`);

@@ -15,7 +15,7 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import type { Adapter } from "./adapter.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
-import { tagMapIssues } from "./tag-validation.js";
+import { markValidated, tagMapIssues } from "./tag-validation.js";
 import type { TagDefinitions, TagMap } from "./tags.js";
 
 /** Options of {@link loadTagMap} and {@link parseTagMap}. */
@@ -131,7 +131,9 @@ export async function parseTagMap(
     );
   }
   for (const tag of Object.values(resolved)) Object.freeze(tag);
-  return Object.freeze(resolved) as TagMap<TagDefinitions>;
+  const map = Object.freeze(resolved) as TagMap<TagDefinitions>;
+  markValidated(map);
+  return map;
 }
 
 /** Loads a tag map from a `.yaml`, `.yml` or `.json` file. Errors name the file, the field path and the fix. */

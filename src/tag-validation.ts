@@ -170,8 +170,16 @@ export function tagMapIssues(tags: Readonly<Record<string, unknown>>, prefix: re
   return issues;
 }
 
-/** Throws a {@link ConfigError} listing every problem of a tag map. */
+const validated = new WeakSet<object>();
+
+/** Records that a (frozen) tag map passed validation, so that it is not validated again. */
+export function markValidated(tags: object): void {
+  if (Object.isFrozen(tags)) validated.add(tags);
+}
+
+/** Throws a {@link ConfigError} listing every problem of a tag map. Frozen maps already validated are skipped. */
 export function validateTagMap(tags: Readonly<Record<string, unknown>>, options: { file?: string } = {}): void {
+  if (validated.has(tags)) return;
   const issues = tagMapIssues(tags, options.file ? ["tags"] : []);
   if (issues.length > 0) throw new ConfigError(issues, options);
 }

@@ -6,7 +6,7 @@
  * given; `safety: true` tags can never be written).
  */
 import type { TagSource } from "./adapter.js";
-import { validateTagMap } from "./tag-validation.js";
+import { markValidated, validateTagMap } from "./tag-validation.js";
 
 /** A change threshold: a plain number or `{ absolute }` in engineering units, or `{ percent }` of the range span. */
 export type Deadband = number | { readonly absolute: number } | { readonly percent: number };
@@ -157,7 +157,9 @@ export function text(options: Builder<TextTag>): TextTag {
 export function defineTags<const TTags extends TagDefinitions>(tags: TTags): TagMap<TTags> {
   validateTagMap(tags);
   for (const tag of Object.values(tags)) Object.freeze(tag);
-  return Object.freeze({ ...tags });
+  const map = Object.freeze({ ...tags });
+  markValidated(map);
+  return map;
 }
 
 /** The deadband of a tag in engineering units (percent deadbands are taken of the range span). */

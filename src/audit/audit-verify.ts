@@ -37,6 +37,14 @@ export function verifyAuditLog(file: string): AuditVerification {
     count++;
   }
   const head = headFile(file);
+  if (count > 0 && !existsSync(head)) {
+    return {
+      ok: false,
+      records: count,
+      line: count + 1,
+      problem: "the head file is missing, so records cut off the end cannot be ruled out",
+    };
+  }
   if (existsSync(head)) {
     const expected = JSON.parse(readFileSync(head, "utf8")) as { seq: number; hash: string };
     if (expected.seq !== count || expected.hash !== previous) {

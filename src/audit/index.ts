@@ -9,4 +9,4 @@ export {
   sha256,
 } from "./audit-record.js";
 export { type AuditVerification, verifyAuditLog } from "./audit-verify.js";
-export { canonicalJson } from "./canonical-json.js";
+export { canonicalJson, toJsonValue } from "./canonical-json.js";

@@ -49,7 +49,15 @@ function numericVerdicts<TTags extends TagDefinitions>(
   const verdicts: Verdict[] = [];
   const policy = tag.write ?? {};
   const range = policy.range ?? tag.range;
-  if (range) {
+  if (!range) {
+    verdicts.push(
+      fail(
+        "range",
+        "out-of-range",
+        "no write range is declared; give the tag write.range (or range) before anything is written",
+      ),
+    );
+  } else {
     const inside = value >= range[0] && value <= range[1];
     verdicts.push(
       inside
@@ -82,8 +90,9 @@ function numericVerdicts<TTags extends TagDefinitions>(
         : fail("step", "step-too-large", `step ${round(step)} from ${current} exceeds max step ${policy.maxStep}`),
     );
   }
-  if (policy.maxRatePerSecond !== undefined && input.lastWriteTime !== undefined) {
-    const seconds = Math.max((input.now - input.lastWriteTime) / 1000, 1e-3);
+  if (policy.maxRatePerSecond !== undefined) {
+    // Without an earlier write to measure from, a first write may move one second's worth of the rate.
+    const seconds = input.lastWriteTime === undefined ? 1 : Math.max((input.now - input.lastWriteTime) / 1000, 1e-3);
     const rate = step / seconds;
     verdicts.push(
       rate <= policy.maxRatePerSecond

@@ -65,21 +65,26 @@ export async function executeProposal<TTags extends TagDefinitions>(
   }
   let readBack: ReadBackStatus = "unavailable";
   let readBackValue: unknown;
-  if (write === "written" && unverified !== undefined) {
-    readBack = "unverified";
-    detail = unverified;
-  } else {
-    const snapshot = await plant.read([proposal.tag as TagName<TTags>]);
-    const sample = snapshot.sample(proposal.tag as TagName<TTags>);
-    if (sample.quality !== "bad" && sample.value !== undefined) {
-      readBackValue = sample.value;
-      readBack = sameValue(definition, proposal.value, sample.value) ? "verified" : "mismatch";
+  try {
+    if (write === "written" && unverified !== undefined) {
+      readBack = "unverified";
+      detail = unverified;
     } else {
-      detail = [detail, `read-back failed: ${sample.reason ?? "no value"}${sample.detail ? ` ${sample.detail}` : ""}`]
-        .filter(Boolean)
-        .join("; ");
+      const snapshot = await plant.read([proposal.tag as TagName<TTags>]);
+      const sample = snapshot.sample(proposal.tag as TagName<TTags>);
+      if (sample.quality !== "bad" && sample.value !== undefined) {
+        readBackValue = sample.value;
+        readBack = sameValue(definition, proposal.value, sample.value) ? "verified" : "mismatch";
+      } else {
+        detail = [detail, `read-back failed: ${sample.reason ?? "no value"}${sample.detail ? ` ${sample.detail}` : ""}`]
+          .filter(Boolean)
+          .join("; ");
+      }
     }
+  } catch (error) {
+    detail = [detail, `read-back failed: ${describe(error)}`].filter(Boolean).join("; ");
   }
+  // Whatever happened above, the outcome is recorded and an unsettled write blocks the tag.
   state.outcomeUnknown = write === "unknown" && readBack === "unavailable";
   const outcome: ExecutionOutcome = {
     write,

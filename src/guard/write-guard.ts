@@ -12,6 +12,7 @@ import type { AnyTag, TagDefinitions, TagName } from "../tags.js";
 import { type ApprovalStore, fileApprovalStore, memoryApprovalStore } from "./approval-store.js";
 import { evaluateProposal } from "./guard-checks.js";
 import { executeProposal, type TagWriteState } from "./guard-execution.js";
+import { auditProposal, dispositionOf, publicCopy } from "./guard-proposal.js";
 import type { GuardMode, Interlock, Proposal, ProposalOrigin } from "./guard-types.js";
 
 /** Options of {@link createGuard}. */
@@ -39,7 +40,7 @@ export interface ProposeOptions extends ProposalOrigin {
   reason: string;
 }
 
-/** The write guard. */
+/** The write guard. One per plant: its interval and rate limits, locks and audit chain are its own. */
 export interface WriteGuard<TTags extends TagDefinitions> {
   /** Checks and audits one proposal per tag; executes or holds each as the mode and policy say. */
   propose(values: { readonly [K in TagName<TTags>]?: unknown }, options: ProposeOptions): Promise<Proposal[]>;
@@ -47,13 +48,15 @@ export interface WriteGuard<TTags extends TagDefinitions> {
   approve(id: string, by: { by: string }): Promise<Proposal>;
   /** Rejects a pending proposal. */
   reject(id: string, by: { by: string; reason?: string }): Promise<Proposal>;
-  /** Proposals waiting for approval. */
+  /** Proposals waiting for approval (copies). */
   pending(): Proposal[];
-  /** Any proposal this guard has seen. */
+  /** A proposal this guard has seen recently (a copy). */
   get(id: string): Proposal | undefined;
-  /** Stops polling for CLI decisions and closes the audit log if the guard opened it. */
+  /** Refuses everything from now on, waits for writes in progress, and closes the audit log if the guard opened it. */
   close(): Promise<void>;
 }
+
+const keptSettled = 1000;
 
 /** Creates the write guard for a plant. */
 export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<TTags>): WriteGuard<TTags> {
@@ -70,12 +73,25 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
   const proposals = new Map<string, Proposal>();
   const tagStates = new Map<string, TagWriteState>();
   const tagLocks = new Map<string, Promise<unknown>>();
-  const stateOf = (tag: string) => tagStates.get(tag) ?? tagStates.set(tag, {}).get(tag)!;
+  let closed = false;
+  // Interval and rate limits survive a restart: the last write of each tag comes from the audit log.
+  const stateOf = (tag: string) => {
+    let state = tagStates.get(tag);
+    if (!state) {
+      const last = audit.lastAttempts.get(tag);
+      state = last === undefined ? {} : { lastWriteTime: last };
+      tagStates.set(tag, state);
+    }
+    return state;
+  };
+
+  function refuseWhenClosed(id = "-"): void {
+    if (closed) throw new ApprovalError(id, "The write guard is closed; nothing more is proposed or written.");
+  }
 
   /** Serialises everything that checks and writes one tag, so two approvals never interleave. */
   function withTagLock<T>(tag: string, run: () => Promise<T>): Promise<T> {
-    const previous = tagLocks.get(tag) ?? Promise.resolve();
-    const next = previous.then(run, run);
+    const next = (tagLocks.get(tag) ?? Promise.resolve()).then(run, run);
     tagLocks.set(
       tag,
       next.catch(() => undefined),
@@ -84,8 +100,9 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
   }
 
   function verdictsFor(proposal: Pick<Proposal, "tag" | "value" | "expiresAt">, snapshot: Snapshot<TTags>) {
-    const state = stateOf(proposal.tag);
-    if (state.outcomeUnknown) {
+    const known = Object.hasOwn(plant.tags, proposal.tag);
+    const state = known ? stateOf(proposal.tag) : {};
+    if (known && state.outcomeUnknown) {
       const sample = snapshot.sample(proposal.tag as TagName<TTags>);
       if (sample.quality !== "bad" && sample.value !== undefined && !sample.stale) {
         state.outcomeUnknown = false;
@@ -99,42 +116,37 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
     }
     return evaluateProposal({
       tagName: proposal.tag,
-      tag: plant.tags[proposal.tag] as AnyTag | undefined,
+      tag: known ? (plant.tags[proposal.tag] as AnyTag) : undefined,
       value: proposal.value,
       snapshot,
       now: now(),
       lastWriteTime: state.lastWriteTime,
       outcomeUnknown: state.outcomeUnknown === true,
       expiresAt: proposal.expiresAt,
-      interlocks: options.interlocks ?? [],
+      interlocks: known ? (options.interlocks ?? []) : [],
     });
   }
 
   function settle(proposal: Proposal, detail: string): Proposal {
     store.withdraw(proposal.id);
     store.recordResult({ id: proposal.id, state: proposal.state, detail });
-    return proposal;
+    const settled = [...proposals.values()].filter((item) => item.state !== "pending");
+    for (const old of settled.slice(0, Math.max(0, settled.length - keptSettled))) proposals.delete(old.id);
+    return publicCopy(proposal);
   }
 
-  async function execute(proposal: Proposal, by: string): Promise<Proposal> {
+  /** Runs an approved proposal. The caller has already moved it out of "pending", synchronously. */
+  function execute(proposal: Proposal, by: string): Promise<Proposal> {
     return withTagLock(proposal.tag, async () => {
       const snapshot = await plant.read();
       const verdicts = verdictsFor(proposal, snapshot);
       const failed = verdicts.filter((verdict) => !verdict.passed);
-      if (failed.length > 0) {
+      if (failed.length > 0 || closed) {
         proposal.state = "refused";
-        audit.append({
-          type: "decision",
-          proposalId: proposal.id,
-          decision: "refused",
-          by,
-          verdicts,
-          note: "failed the re-check at approval",
-        });
-        return settle(proposal, failed.map((verdict) => `${verdict.code}: ${verdict.detail}`).join("; "));
+        const note = closed ? "the guard closed before the write" : "failed the re-check at approval";
+        audit.append({ type: "decision", proposalId: proposal.id, decision: "refused", by, verdicts, note });
+        return settle(proposal, failed.map((verdict) => `${verdict.code}: ${verdict.detail}`).join("; ") || note);
       }
-      proposal.state = "approved";
-      proposal.decidedBy = by;
       audit.append({ type: "decision", proposalId: proposal.id, decision: "approved", by, verdicts });
       proposal.outcome = await executeProposal(proposal, plant, audit, stateOf(proposal.tag), now);
       proposal.state = "executed";
@@ -142,56 +154,63 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
     });
   }
 
-  function refuse(proposal: Proposal, by: string, code: "expired", detail: string): never {
-    proposal.state = "refused";
-    audit.append({ type: "decision", proposalId: proposal.id, decision: "refused", by, code, detail });
-    settle(proposal, `${code}: ${detail}`);
-    throw new ApprovalError(proposal.id, `Proposal ${proposal.id} cannot be approved: ${detail}`);
-  }
-
-  async function decide(id: string, decision: "approve" | "reject", by: string, reason?: string): Promise<Proposal> {
-    const proposal = proposals.get(id);
-    if (!proposal)
-      throw new ApprovalError(id, `No proposal ${id} here. Run "plantwire proposals" to list pending ones.`);
-    if (
-      proposal.state !== "pending" ||
-      !store.claim({ id, decision, by, time: now(), ...(reason ? { reason } : {}) })
-    ) {
-      const recorded = store.decision(id);
-      if (proposal.state === "pending" && recorded)
-        return applyDecision(proposal, recorded.decision, recorded.by, recorded.time, recorded.reason);
-      audit.append({
-        type: "decision",
-        proposalId: id,
-        decision: "refused",
-        by,
-        code: "already-decided",
-        detail: `state ${proposal.state}`,
-      });
-      throw new ApprovalError(
-        id,
-        `Proposal ${id} was already decided (${proposal.state}${proposal.decidedBy ? ` by ${proposal.decidedBy}` : ""}); an approval can be used once.`,
-      );
-    }
-    return applyDecision(proposal, decision, by, now(), reason);
-  }
-
-  async function applyDecision(
+  /** Applies a decision to a pending proposal. Synchronous up to `execute`, so nothing can decide it twice. */
+  function applyDecision(
     proposal: Proposal,
     decision: "approve" | "reject",
     by: string,
     time: number,
     reason?: string,
   ) {
+    if (proposal.state !== "pending") {
+      audit.append({
+        type: "decision",
+        proposalId: proposal.id,
+        decision: "refused",
+        by,
+        code: "already-decided",
+        detail: `state ${proposal.state}`,
+      });
+      throw new ApprovalError(
+        proposal.id,
+        `Proposal ${proposal.id} was already decided (${proposal.state}${proposal.decidedBy ? ` by ${proposal.decidedBy}` : ""}); an approval can be used once.`,
+      );
+    }
+    proposal.decidedBy = by;
     if (decision === "reject") {
       proposal.state = "declined";
-      proposal.decidedBy = by;
       audit.append({ type: "decision", proposalId: proposal.id, decision: "rejected", by, reason });
-      return settle(proposal, `rejected by ${by}${reason ? `: ${reason}` : ""}`);
+      return Promise.resolve(settle(proposal, `rejected by ${by}${reason ? `: ${reason}` : ""}`));
     }
-    if (time > proposal.expiresAt)
-      refuse(proposal, by, "expired", `its approval window closed at ${new Date(proposal.expiresAt).toISOString()}`);
+    if (time > proposal.expiresAt) {
+      proposal.state = "refused";
+      const detail = `its approval window closed at ${new Date(proposal.expiresAt).toISOString()}`;
+      audit.append({ type: "decision", proposalId: proposal.id, decision: "refused", by, code: "expired", detail });
+      settle(proposal, `expired: ${detail}`);
+      throw new ApprovalError(proposal.id, `Proposal ${proposal.id} cannot be approved: ${detail}`);
+    }
+    proposal.state = "approved";
     return execute(proposal, by);
+  }
+
+  async function decide(id: string, decision: "approve" | "reject", by: string, reason?: string): Promise<Proposal> {
+    refuseWhenClosed(id);
+    if (typeof by !== "string" || by.trim().length === 0) {
+      throw new ApprovalError(id, 'An approval or rejection needs the name of the person deciding: { by: "alice" }.');
+    }
+    const proposal = proposals.get(id);
+    if (!proposal)
+      throw new ApprovalError(id, `No proposal ${id} here. Run "plantwire proposals" to list pending ones.`);
+    if (
+      proposal.state === "pending" &&
+      !store.claim({ id, decision, by, time: now(), ...(reason ? { reason } : {}) })
+    ) {
+      // Decided elsewhere (the CLI) but not yet picked up: apply that decision, then refuse this one.
+      const recorded = store.decision(id);
+      if (recorded)
+        await applyDecision(proposal, recorded.decision, recorded.by, recorded.time, recorded.reason).catch(() => {});
+    }
+    return applyDecision(proposal, decision, by.trim(), now(), reason);
   }
 
   // Decisions made by the CLI in another process arrive through the store.
@@ -219,12 +238,14 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
 
   return {
     async propose(values, proposeOptions) {
+      refuseWhenClosed();
       if (typeof proposeOptions?.reason !== "string") {
         throw new ConfigError([
           { path: "reason", message: "missing", fix: "give every proposal a reason, e.g. { reason: advice.why }" },
         ]);
       }
       const snapshot = await plant.read();
+      refuseWhenClosed();
       const created: Proposal[] = [];
       const promptHash =
         proposeOptions.promptHash ?? (proposeOptions.prompt ? sha256(proposeOptions.prompt) : undefined);
@@ -241,84 +262,46 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
           expiresAt: createdAt + ttl,
         };
         const known = Object.hasOwn(plant.tags, tag);
-        const verdicts = known
-          ? verdictsFor(base, snapshot)
-          : evaluateProposal({
-              tagName: tag,
-              tag: undefined,
-              value,
-              snapshot,
-              now: createdAt,
-              lastWriteTime: undefined,
-              outcomeUnknown: false,
-              expiresAt: base.expiresAt,
-              interlocks: [],
-            });
-        const current = known ? snapshot.sample(tag as TagName<TTags>).value : undefined;
+        const verdicts = verdictsFor(base, snapshot);
         const definition = known ? (plant.tags[tag] as AnyTag) : undefined;
-        const passed = verdicts.every((verdict) => verdict.passed);
-        const shadow = mode === "shadow" || definition?.write?.shadow === true;
-        const band = definition?.write?.automaticRange;
-        const automatic =
-          mode === "automatic" &&
-          definition?.write?.approval === "automatic" &&
-          (!band || (typeof value === "number" && value >= band[0] && value <= band[1]));
-        const proposal: Proposal = {
-          ...base,
-          current,
-          verdicts,
-          state: !passed ? "rejected" : shadow ? "shadowed" : "pending",
-        };
+        const disposition = dispositionOf(verdicts, mode, definition, value);
+        const current = known ? snapshot.sample(tag as TagName<TTags>).value : undefined;
+        const state = disposition === "rejected" ? "rejected" : disposition === "shadow" ? "shadowed" : "pending";
+        const proposal: Proposal = { ...base, current, verdicts, state };
         proposals.set(proposal.id, proposal);
-        audit.append({
-          type: "proposal",
-          proposalId: proposal.id,
-          tag,
-          value,
-          reason: proposal.reason,
-          ...origin,
-          current,
-          basis: {
-            time: snapshot.time,
-            values: Object.fromEntries(
-              snapshot
-                .entries()
-                .map(([name, sample]) => [
-                  name,
-                  sample.stale ? "STALE" : sample.quality === "bad" ? null : sample.value,
-                ]),
-            ),
-          },
-          verdicts,
-          disposition: !passed ? "rejected" : shadow ? "shadow" : automatic ? "automatic" : "pending-approval",
-        });
-        if (passed && !shadow) {
-          if (automatic) {
-            store.claim({ id: proposal.id, decision: "approve", by: "automatic", time: createdAt });
-            await execute(proposal, "automatic");
-          } else {
-            store.publish({
-              id: proposal.id,
-              tag,
-              value,
-              current,
-              reason: proposal.reason,
-              createdAt,
-              expiresAt: proposal.expiresAt,
-              ...(origin.loop ? { loop: origin.loop } : {}),
-              ...(origin.modelId ? { modelId: origin.modelId } : {}),
-            });
-          }
+        auditProposal(audit, proposal, snapshot, disposition);
+        if (disposition === "automatic") {
+          store.claim({ id: proposal.id, decision: "approve", by: "automatic", time: createdAt });
+          created.push(await applyDecision(proposal, "approve", "automatic", createdAt));
+          continue;
         }
-        created.push(proposal);
+        if (disposition === "pending-approval") {
+          store.publish({
+            id: proposal.id,
+            tag,
+            value,
+            current,
+            reason: proposal.reason,
+            createdAt,
+            expiresAt: proposal.expiresAt,
+            ...(origin.loop ? { loop: origin.loop } : {}),
+            ...(origin.modelId ? { modelId: origin.modelId } : {}),
+          });
+        }
+        created.push(publicCopy(proposal));
       }
       return created;
     },
     approve: (id, { by }) => decide(id, "approve", by),
     reject: (id, { by, reason }) => decide(id, "reject", by, reason),
-    pending: () => [...proposals.values()].filter((proposal) => proposal.state === "pending"),
-    get: (id) => proposals.get(id),
+    pending: () => [...proposals.values()].filter((proposal) => proposal.state === "pending").map(publicCopy),
+    get: (id) => {
+      const proposal = proposals.get(id);
+      return proposal ? publicCopy(proposal) : undefined;
+    },
     async close() {
+      if (closed) return;
+      closed = true;
       clearInterval(poller);
       await Promise.allSettled([...tagLocks.values()]);
       if (ownsAudit) audit.close();

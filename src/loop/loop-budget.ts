@@ -64,15 +64,17 @@ export function budgetedModel(model: Model, tracker: BudgetTracker, onUsage?: (u
     const over = tracker.exceeded();
     if (over) throw new BudgetExceededError(`model "${model.name}" not called: ${over.reason}`, over.resumesAt);
     const before = model.usage;
+    // Reserve the request before the call, so parallel calls cannot all pass the same check.
+    tracker.charge(1, 0);
     try {
       const result = await model.run(request);
-      tracker.charge(result.usage.requests, result.usage.promptTokens + result.usage.completionTokens);
+      tracker.charge(Math.max(0, result.usage.requests - 1), result.usage.promptTokens + result.usage.completionTokens);
       onUsage?.(result.usage);
       return result;
     } catch (error) {
       // A failed call still cost what the provider counted; charge at least the request.
       const after = model.usage;
-      const requests = Math.max(1, after.requests - before.requests);
+      const requests = Math.max(0, after.requests - before.requests - 1);
       tracker.charge(
         requests,
         after.promptTokens + after.completionTokens - before.promptTokens - before.completionTokens,

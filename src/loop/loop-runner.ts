@@ -102,7 +102,15 @@ function emptyMetrics(): LoopMetrics {
 /** Creates a loop over a plant. Call `start()` to arm its trigger. */
 export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, options: LoopOptions<TTags>): Loop {
   const now = options.now ?? Date.now;
-  const onError = options.onError ?? ((error: unknown) => console.error(`[plantwire loop ${options.name}]`, error));
+  const reportError = options.onError ?? ((error: unknown) => console.error(`[plantwire loop ${options.name}]`, error));
+  /** A throwing error handler must not turn into an unhandled rejection. */
+  const onError = (error: unknown) => {
+    try {
+      reportError(error);
+    } catch (handlerError) {
+      console.error(`[plantwire loop ${options.name}] onError threw`, handlerError);
+    }
+  };
   const metrics = emptyMetrics();
   const tracker = new BudgetTracker(options.budget ?? {}, now);
   const model = options.model
@@ -141,6 +149,7 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
       return;
     }
     setStatus({ state: "running", reason: cause.trigger });
+    const runSignal = controller.signal;
     const started = now();
     metrics.runs++;
     try {
@@ -150,8 +159,14 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
         snapshot,
         cause,
         model,
-        signal: controller.signal,
+        signal: runSignal,
         async propose(values, proposeOptions) {
+          if (runSignal.aborted) {
+            throw new PlantwireError(
+              "PW_CONNECTION",
+              `loop ${options.name} was stopped; this run may no longer propose writes`,
+            );
+          }
           if (!options.guard) {
             throw new ConfigError([
               {
@@ -221,11 +236,16 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
     },
     async stop({ abandonAfterMs = 10_000 } = {}) {
       if (status.state === "stopped") return;
-      await stopTrigger?.();
-      stopTrigger = undefined;
-      queue.length = 0;
-      const running = active;
       status = { state: "stopped" };
+      queue.length = 0;
+      const stopping = stopTrigger;
+      stopTrigger = undefined;
+      try {
+        await stopping?.();
+      } catch (error) {
+        onError(error);
+      }
+      const running = active;
       if (running) {
         let timer: NodeJS.Timeout | undefined;
         const abandoned = new Promise<void>((resolve) => {

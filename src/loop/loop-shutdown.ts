@@ -27,10 +27,21 @@ export async function shutdown<TTags extends TagDefinitions>(
   options: Omit<ShutdownOptions<TTags>, "signals">,
 ): Promise<void> {
   const log = options.log ?? ((line: string) => console.error(line));
-  await Promise.all(options.loops.map((loop) => loop.stop({ abandonAfterMs: options.abandonAfterMs ?? 10_000 })));
-  await options.guard?.close();
-  await options.plant.close();
-  for (const item of options.also ?? []) await item.close();
+  // Each step runs even when an earlier one failed: a half-done shutdown would leave adapters connected.
+  const failures: unknown[] = [];
+  const settle = async (steps: (() => unknown)[]) => {
+    for (const result of await Promise.allSettled(steps.map((step) => Promise.resolve().then(step)))) {
+      if (result.status === "rejected") failures.push(result.reason);
+    }
+  };
+  await settle(options.loops.map((loop) => () => loop.stop({ abandonAfterMs: options.abandonAfterMs ?? 10_000 })));
+  await settle([() => options.guard?.close()]);
+  await settle([() => options.plant.close()]);
+  await settle((options.also ?? []).map((item) => () => item.close()));
+  if (failures.length > 0) {
+    log(`[plantwire] stopped with ${failures.length} error(s) during shutdown`);
+    throw new AggregateError(failures, "shutdown finished with errors");
+  }
   log("[plantwire] stopped: loops finished, audit closed, adapters closed");
 }
 

@@ -166,6 +166,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       if (writeFailure) {
         return { outcome: writeFailure, error: new ConnectionError(`scripted write ${writeFailure}`), time };
       }
+      if (failure)
+        return { outcome: "failed", error: new ConnectionError(`memory adapter "${name}": ${failure.message}`), time };
       set(tag.address.key, value);
       return { outcome: "written", time };
     },

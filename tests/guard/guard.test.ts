@@ -92,7 +92,7 @@ describe("write guard", () => {
     const [late] = await guard.propose({ speed: 1020 }, { reason: "r" });
     clock += 1001;
     await expect(guard.approve(late!.id, { by: "bob" })).rejects.toSatisfy(ApprovalError.isInstance);
-    expect(late?.state).toBe("refused");
+    expect(guard.get(late!.id)?.state).toBe("refused");
 
     const [twice] = await guard.propose({ speed: 1020 }, { reason: "r" });
     await guard.approve(twice!.id, { by: "bob" });

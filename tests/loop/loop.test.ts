@@ -277,4 +277,56 @@ describe("loops", () => {
     await plant.close();
     expect((plant.tags.speed as AnyTag).type).toBe("float");
   });
+
+  it("keeps the budget when a run calls the model in parallel", async () => {
+    const { plant } = station();
+    const model = countingModel(1);
+    const loop = createLoop(plant, {
+      name: "parallel",
+      trigger: onEvent("manual", () => () => {}),
+      model,
+      budget: { modelCallsPerHour: 2 },
+      onError: () => {},
+      run: ({ model: budgeted }) =>
+        Promise.allSettled(
+          Array.from({ length: 10 }, () =>
+            budgeted?.generate({ instructions: "x", output: z.object({ speed: z.number() }) }),
+          ),
+        ),
+    });
+    await loop.start();
+    loop.trigger();
+    await loop.idle();
+    expect(model.calls).toBe(2);
+    await loop.stop();
+    await plant.close();
+  });
+
+  it("an abandoned run can no longer propose writes", async () => {
+    const { drive, plant } = station();
+    const audit = join(mkdtempSync(join(tmpdir(), "plantwire-loop-")), "audit.jsonl");
+    const guard = createGuard({ plant, audit, mode: "automatic" });
+    let refused: unknown;
+    const loop = createLoop(plant, {
+      name: "late",
+      guard,
+      trigger: onEvent("manual", () => () => {}),
+      async run({ propose, signal }) {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        refused = await propose({ speed: 1010 }, { reason: "too late" }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      },
+    });
+    await loop.start();
+    loop.trigger();
+    await loop.stop({ abandonAfterMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(String(refused)).toContain("was stopped");
+    expect(drive.writes).toHaveLength(0);
+    await guard.close();
+    await plant.close();
+  });
 });
