@@ -11,6 +11,23 @@ export interface CommandEntry {
   load(): Promise<CliCommand>;
 }
 
+/** Entries for an adapter's commands, each loading the adapter's CLI module (and so its library) only when chosen. */
+function adapterCommands(
+  protocol: string,
+  commands: readonly (readonly [name: string, summary: string])[],
+  load: () => Promise<readonly CliCommand[]>,
+): CommandEntry[] {
+  return commands.map(([name, summary]) => ({
+    name,
+    summary,
+    async load() {
+      const command = (await load()).find((candidate) => candidate.name === name);
+      if (!command) throw new Error(`the ${protocol} adapter has no "${name}" command`);
+      return command;
+    },
+  }));
+}
+
 /** Every command the CLI knows. */
 export const commandEntries: readonly CommandEntry[] = [
   {
@@ -43,4 +60,22 @@ export const commandEntries: readonly CommandEntry[] = [
     summary: "Verify an audit log's hash chain",
     load: async () => (await import("./audit-commands.js")).auditVerifyCommand,
   },
+  ...adapterCommands(
+    "modbus",
+    [["modbus probe", "Read a register range and show every type and word order side by side"]],
+    async () => (await import("../../adapters/modbus/modbus-cli.js")).commands,
+  ),
+  ...adapterCommands(
+    "opcua",
+    [
+      ["opcua browse", "Walk an OPC UA server's address space and write a typed tag-map file"],
+      ["opcua trust", "Show an OPC UA server's certificate fingerprint and trust it on confirmation"],
+    ],
+    async () => (await import("../../adapters/opcua/opcua-cli.js")).commands,
+  ),
+  ...adapterCommands(
+    "sql",
+    [["sql init", "Create the plantwire historian/events schema in a database"]],
+    async () => (await import("../../adapters/sql/sql-cli.js")).commands,
+  ),
 ];

@@ -28,4 +28,16 @@ describe("plantwire CLI", () => {
     expect(await runCli(["frobnicate"], io)).toBe(2);
     expect(io.stderr).toContain('Unknown command "frobnicate"');
   });
+
+  it("wires every command, including each adapter's, to its help", async () => {
+    const { commandEntries } = await import("../../src/cli/commands.js");
+    for (const entry of commandEntries) {
+      const io = capture();
+      expect(await runCli([...entry.name.split(" "), "--help"], io), entry.name).toBe(0);
+      expect(io.stdout).toContain("Usage: plantwire");
+    }
+    expect(commandEntries.map((entry) => entry.name)).toEqual(
+      expect.arrayContaining(["modbus probe", "opcua browse", "opcua trust", "sql init", "approve", "audit verify"]),
+    );
+  });
 });

@@ -1,0 +1,150 @@
+/**
+ * CLI commands: `plantwire opcua browse` (address space → tag-map file) and `plantwire opcua trust` (show a server
+ * certificate's fingerprint and trust it on confirmation).
+ */
+import { parseArgs } from "node:util";
+import { type CliCommand, type CliIo, exitCodes } from "../../src/cli/cli-command.js";
+import { ConfigError } from "../../src/errors.js";
+import { browseToTagMap } from "./opcua-browse.js";
+import type { OpcuaOptions, OpcuaSecurityMode, OpcuaSecurityPolicy } from "./opcua-config.js";
+import { fetchServerCertificate, trustServerCertificate } from "./opcua-trust.js";
+
+const securityUsage = `  --security-mode <m>    SignAndEncrypt (default), Sign or None
+  --security-policy <p>  Basic256Sha256 (default), Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, ...
+  --insecure             allow mode None or a deprecated policy
+  --pki <folder>         the PKI folder (default ./pki/opcua)`;
+
+const connectionOptions = {
+  "security-mode": { type: "string" },
+  "security-policy": { type: "string" },
+  insecure: { type: "boolean" },
+  pki: { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+function failure(io: CliIo, error: unknown): number {
+  io.err(`${error instanceof Error ? error.message : String(error)}\n`);
+  return ConfigError.isInstance(error) ? exitCodes.config : exitCodes.failure;
+}
+
+const browse: CliCommand = {
+  name: "opcua browse",
+  summary: "Walk an OPC UA server's address space and write a typed tag-map file",
+  usage: `Usage: plantwire opcua browse <endpoint> [--root <node id or /path>] [--depth N] --out tags.yaml
+  --root <node>          where to start (default /Objects)
+  --depth <n>            levels to walk (default 10)
+  --out <file>           the tag-map file to write (YAML)
+  --name <adapter>       the adapter name written in each source (default opcua)
+${securityUsage}`,
+  async run(args, io) {
+    let parsed: ReturnType<typeof parseArgs<{ options: typeof browseOptions; allowPositionals: true; args: string[] }>>;
+    const browseOptions = {
+      ...connectionOptions,
+      root: { type: "string" },
+      depth: { type: "string" },
+      out: { type: "string" },
+      name: { type: "string" },
+    } as const;
+    try {
+      parsed = parseArgs({ args: [...args], options: browseOptions, allowPositionals: true });
+    } catch (error) {
+      io.err(`${(error as Error).message}\n${browse.usage}\n`);
+      return exitCodes.usage;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      io.out(`${browse.usage}\n`);
+      return exitCodes.ok;
+    }
+    const endpoint = positionals[0];
+    const depth = values.depth === undefined ? undefined : Number(values.depth);
+    if (!endpoint || !values.out || (depth !== undefined && !(Number.isInteger(depth) && depth > 0))) {
+      io.err(`give an endpoint, --out <file> and, if any, a positive whole --depth\n${browse.usage}\n`);
+      return exitCodes.usage;
+    }
+    try {
+      const options: OpcuaOptions & { out: string; root?: string; depth?: number } = {
+        endpoint,
+        out: values.out,
+        onWarning: (message) => io.err(`${message}\n`),
+        ...security(values),
+      };
+      if (values.name !== undefined) options.name = values.name;
+      if (values.root !== undefined) options.root = values.root;
+      if (depth !== undefined) options.depth = depth;
+      const result = await browseToTagMap({
+        ...options,
+        onProgress: (progress) =>
+          io.err(`level ${progress.depth}: ${progress.nodesVisited} nodes, ${progress.variablesFound} variables\n`),
+      });
+      io.out(`wrote ${result.variables.length} tags to ${values.out}`);
+      io.out(
+        result.skipped.length > 0
+          ? ` (${result.skipped.length} variables skipped: arrays or unsupported types)\n`
+          : "\n",
+      );
+      return exitCodes.ok;
+    } catch (error) {
+      return failure(io, error);
+    }
+  },
+};
+
+function security(values: { "security-mode"?: string; "security-policy"?: string; insecure?: boolean; pki?: string }) {
+  const options: Partial<OpcuaOptions> = {};
+  if (values["security-mode"] !== undefined) options.securityMode = values["security-mode"] as OpcuaSecurityMode;
+  if (values["security-policy"] !== undefined)
+    options.securityPolicy = values["security-policy"] as OpcuaSecurityPolicy;
+  if (values.insecure) options.insecure = true;
+  if (values.pki !== undefined) options.pkiFolder = values.pki;
+  return options;
+}
+
+const trust: CliCommand = {
+  name: "opcua trust",
+  summary: "Show an OPC UA server's certificate fingerprint and trust it on confirmation",
+  usage: `Usage: plantwire opcua trust <endpoint> [--pki <folder>] [--yes]
+  Shows the server certificate's SHA-1 and SHA-256 fingerprints. Compare them with the server's own display,
+  then run again with --yes to put the certificate in <pki>/trusted.
+  --pki <folder>         the PKI folder (default ./pki/opcua)
+  --yes                  trust the certificate shown`,
+  async run(args, io) {
+    const trustOptions = { pki: { type: "string" }, yes: { type: "boolean" }, help: { type: "boolean" } } as const;
+    let parsed: ReturnType<typeof parseArgs<{ options: typeof trustOptions; allowPositionals: true; args: string[] }>>;
+    try {
+      parsed = parseArgs({ args: [...args], options: trustOptions, allowPositionals: true });
+    } catch (error) {
+      io.err(`${(error as Error).message}\n${trust.usage}\n`);
+      return exitCodes.usage;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      io.out(`${trust.usage}\n`);
+      return exitCodes.ok;
+    }
+    const endpoint = positionals[0];
+    if (!endpoint) {
+      io.err(`give an endpoint\n${trust.usage}\n`);
+      return exitCodes.usage;
+    }
+    const pkiFolder = values.pki ?? "./pki/opcua";
+    try {
+      const info = await fetchServerCertificate(endpoint, pkiFolder);
+      io.out(
+        `server certificate of ${endpoint}\n  subject:     ${info.subject}\n  application: ${info.applicationUri}\n  valid:       ${info.validFrom} to ${info.validTo}\n  SHA-1:       ${info.sha1}\n  SHA-256:     ${info.sha256}\n`,
+      );
+      if (!values.yes) {
+        io.out("not trusted yet: compare the fingerprint with the server's, then run again with --yes\n");
+        return exitCodes.failure;
+      }
+      await trustServerCertificate(pkiFolder, info.certificate);
+      io.out(`trusted: stored in ${pkiFolder}/trusted\n`);
+      return exitCodes.ok;
+    } catch (error) {
+      return failure(io, error);
+    }
+  },
+};
+
+/** The OPC UA commands, for the CLI registry. */
+export const commands: CliCommand[] = [browse, trust];

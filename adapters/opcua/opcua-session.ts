@@ -1,0 +1,200 @@
+/**
+ * One OPC UA client and one session per adapter: the PKI (own certificate, trusted and rejected server
+ * certificates), the user token, the server's operation limits, and reconnection. node-opcua's reconnection repairs
+ * the session in place (reactivates it, or creates a new one and transfers or recreates its subscriptions), so the
+ * server never holds a leaked session of ours; this file turns its events into plantwire status.
+ */
+import { readFile } from "node:fs/promises";
+import type { ClientSession, OPCUACertificateManager, OPCUAClient, UserIdentityInfo } from "node-opcua";
+import { ConfigError, ConnectionError } from "../../src/errors.js";
+import { loadOptionalDependency } from "../../src/optional-dependency.js";
+import type { NodeOpcua } from "./opcua-codec.js";
+import type { ResolvedOpcuaOptions } from "./opcua-config.js";
+
+/** The server's operation limits (0 in OPC UA means "no limit"; plantwire then uses its own cap). */
+export interface OperationLimits {
+  maxNodesPerRead: number;
+  maxNodesPerWrite: number;
+  maxNodesPerBrowse: number;
+  maxNodesPerTranslate: number;
+  maxMonitoredItemsPerCall: number;
+  maxMonitoredItemsPerSubscription: number;
+}
+
+/** Hooks the session reports to. */
+export interface SessionEvents {
+  /** The link dropped; node-opcua is reconnecting. */
+  lost(reason: string): void;
+  /** The session (and its subscriptions) is working again after an outage. */
+  restored(): void;
+  /** Anything worth a status reason: backoff attempts, keep-alive failures. */
+  note(state: "degraded" | "connected", reason: string): void;
+}
+
+/** An open session. */
+export interface OpenSession {
+  readonly ua: NodeOpcua;
+  readonly client: OPCUAClient;
+  readonly session: ClientSession;
+  readonly limits: OperationLimits;
+  /**
+   * Closes the session (deleting its subscriptions on the server) and the connection. With `linkUp` false the
+   * server is unreachable: the session is left to time out there, and only the connection is dropped.
+   */
+  close(linkUp: boolean): Promise<void>;
+}
+
+/** Loads node-opcua; only adapters, the simulator and the CLI call this, at connect time. */
+export function loadNodeOpcua(): Promise<NodeOpcua> {
+  return loadOptionalDependency<NodeOpcua>("node-opcua", "The OPC UA adapter");
+}
+
+/** Creates (on first use) and opens the PKI folder. Unknown certificates are refused, never trusted automatically. */
+export async function openCertificateManager(ua: NodeOpcua, pkiFolder: string): Promise<OPCUACertificateManager> {
+  const manager = new ua.OPCUACertificateManager({
+    rootFolder: pkiFolder,
+    automaticallyAcceptUnknownCertificate: false,
+    disableFileWatchers: true,
+  });
+  await manager.initialize();
+  return manager;
+}
+
+async function userIdentity(ua: NodeOpcua, options: ResolvedOpcuaOptions): Promise<UserIdentityInfo> {
+  const user = options.user;
+  if (!user) return { type: ua.UserTokenType.Anonymous };
+  if ("username" in user) return { type: ua.UserTokenType.UserName, userName: user.username, password: user.password };
+  try {
+    const certificateData = ua.crypto_utils.convertPEMtoDER(await readFile(user.certificateFile, "utf8"));
+    const privateKey = await readFile(user.privateKeyFile, "utf8");
+    return { type: ua.UserTokenType.Certificate, certificateData, privateKey } as UserIdentityInfo;
+  } catch (error) {
+    throw new ConfigError(
+      [
+        {
+          path: "user",
+          message: `cannot read the user certificate or key: ${(error as Error).message}`,
+          fix: "give PEM files for certificateFile and privateKeyFile",
+        },
+      ],
+      { cause: error },
+    );
+  }
+}
+
+const limitIds = {
+  maxNodesPerRead: "Server_ServerCapabilities_OperationLimits_MaxNodesPerRead",
+  maxNodesPerWrite: "Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite",
+  maxNodesPerBrowse: "Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse",
+  maxNodesPerTranslate: "Server_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIds",
+  maxMonitoredItemsPerCall: "Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall",
+  maxMonitoredItemsPerSubscription: "Server_ServerCapabilities_MaxMonitoredItemsPerSubscription",
+} as const;
+
+/**
+ * Reads the operation limits one node per request: a server with a tiny MaxNodesPerRead would refuse them batched.
+ * Missing or zero limits fall back to `cap`.
+ */
+export async function readLimits(ua: NodeOpcua, session: ClientSession, cap: number): Promise<OperationLimits> {
+  const entries = await Promise.all(
+    Object.entries(limitIds).map(async ([key, id]) => {
+      const nodeId = (ua.VariableIds as unknown as Record<string, number>)[id];
+      if (nodeId === undefined) return [key, cap] as const;
+      try {
+        const dataValue = await session.read({ nodeId, attributeId: ua.AttributeIds.Value });
+        const value = Number(dataValue.value?.value);
+        return [key, dataValue.statusCode.isGood() && value > 0 ? Math.min(value, cap) : cap] as const;
+      } catch {
+        return [key, cap] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries) as unknown as OperationLimits;
+}
+
+/** Waits for `promise` to settle, or `ms` at most; never rejects. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, signal: AbortSignal | undefined, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ConnectionError(`${what} did not complete within ${ms} ms`)), ms);
+    const onAbort = () => reject(new ConnectionError(`${what} was aborted`, { cause: signal?.reason }));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    });
+  });
+}
+
+/** Connects, verifies the server certificate against the PKI, and opens the one session. */
+export async function openSession(
+  options: ResolvedOpcuaOptions,
+  events: SessionEvents,
+  signal?: AbortSignal,
+): Promise<OpenSession> {
+  const ua = await loadNodeOpcua();
+  const identity = await userIdentity(ua, options);
+  const certificateManager = await openCertificateManager(ua, options.pkiFolder);
+  const client = ua.OPCUAClient.create({
+    applicationName: options.applicationName,
+    endpointMustExist: false,
+    securityMode: ua.MessageSecurityMode[options.securityMode],
+    securityPolicy: ua.SecurityPolicy[options.securityPolicy],
+    clientCertificateManager: certificateManager,
+    // No retries on the first connect (a wrong endpoint should fail now); set to endless once connected.
+    connectionStrategy: { maxRetry: 0, initialDelay: options.reconnectDelayMs, maxDelay: options.maxReconnectDelayMs },
+    keepSessionAlive: true,
+    requestedSessionTimeout: options.sessionTimeoutMs,
+    defaultTransactionTimeout: options.requestTimeoutMs,
+  });
+  let session: ClientSession | undefined;
+  const label = `OPC UA adapter "${options.name}"`;
+  try {
+    await withDeadline(client.connect(options.endpoint), options.connectTimeoutMs, signal, `${label}: connect`);
+    session = await withDeadline(client.createSession(identity), options.connectTimeoutMs, signal, `${label}: session`);
+  } catch (error) {
+    await client.disconnect().catch(() => {});
+    await certificateManager.dispose().catch(() => {});
+    if (ConnectionError.isInstance(error)) throw error;
+    const message = (error as Error).message ?? String(error);
+    const untrusted = /certificate/i.test(message);
+    throw new ConnectionError(
+      `${label} cannot connect to ${options.endpoint}: ${message}.${
+        untrusted
+          ? ` Fix: check the server certificate and trust it with "plantwire opcua trust ${options.endpoint}" (it was stored in ${options.pkiFolder}/rejected).`
+          : " Fix: check the endpoint, security mode/policy and that the server runs."
+      }`,
+      { cause: error },
+    );
+  }
+  client.connectionStrategy.maxRetry = -1;
+  const openedSession = session;
+  client.on("connection_lost", () => events.lost("connection lost; reconnecting"));
+  client.on("backoff", (count: number, delay: number) =>
+    events.note("degraded", `reconnecting: attempt ${count + 1}, next in ${delay} ms`),
+  );
+  client.on("connection_reestablished", () => events.restored());
+  openedSession.on("keepalive_failure", () => events.note("degraded", "keep-alive failed"));
+  openedSession.on("keepalive", () => events.note("connected", "keep-alive"));
+  const limits = await readLimits(ua, openedSession, options.maxNodesPerRequest);
+  return {
+    ua,
+    client,
+    session: openedSession,
+    limits,
+    async close(linkUp: boolean) {
+      client.removeAllListeners();
+      openedSession.removeAllListeners();
+      // Each step is bounded: close() must never hang on a server that stopped answering.
+      if (linkUp) await settleWithin(openedSession.close(true), options.requestTimeoutMs);
+      await settleWithin(client.disconnect(), options.requestTimeoutMs);
+      await settleWithin(certificateManager.dispose(), options.requestTimeoutMs);
+    },
+  };
+}

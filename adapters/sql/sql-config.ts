@@ -1,0 +1,172 @@
+/**
+ * Settings of the SQL adapter and the addresses of SQL tags. Tables are mapped by table and column names, never by
+ * SQL text; every name is checked against a strict identifier pattern and quoted per dialect.
+ */
+import type { z } from "zod";
+import { ConfigError, type ConfigIssue } from "../../src/index.js";
+import { lazyZod } from "../../src/lazy-zod.js";
+import { isIdentifier, type SqlDialectName, type SqlTimeType } from "./sql-dialect.js";
+import type { MysqlClientShape } from "./sql-dialect-mysql.js";
+import type { PostgresClientShape } from "./sql-dialect-postgres.js";
+import type { SqliteDatabaseShape } from "./sql-dialect-sqlite.js";
+import type { InsertTemplate, NamedQueryDefinition } from "./sql-named-query.js";
+
+/** A client plantwire can use: a better-sqlite3 Database, a pg Pool/Client or a mysql2/promise Pool. */
+export type SqlClient = SqliteDatabaseShape | PostgresClientShape | MysqlClientShape;
+
+/** Options of {@link sql}. */
+export interface SqlOptions<
+  TQueries extends Record<string, NamedQueryDefinition> = Record<string, NamedQueryDefinition>,
+  TTemplates extends Record<string, InsertTemplate> = Record<string, InsertTemplate>,
+> {
+  /**
+   * Where the database is: `sqlite:./plant.db`, `sqlite::memory:`, `postgres://user@host/db`, `mysql://user@host/db`
+   * (also `postgresql://`, `mariadb://`). Omit it when passing `client`.
+   */
+  url?: string;
+  /** The dialect of `client` (taken from `url` otherwise). */
+  dialect?: SqlDialectName;
+  /** An existing client or pool to use instead of opening one; plantwire never closes it. */
+  client?: SqlClient;
+  /** Separate credentials for writes (tag writes and sinks), e.g. a role that may only INSERT. @default url */
+  writeUrl?: string;
+  /** An existing client or pool for writes. @default client */
+  writeClient?: SqlClient;
+  /** Adapter name, used in errors, status and tag-map files. @default "sql" */
+  name?: string;
+  /** Connections per pool (PostgreSQL, MariaDB). @default 4 */
+  poolSize?: number;
+  /**
+   * Longest run of one statement, enforced by the server where plantwire opens the pool (PostgreSQL
+   * `statement_timeout`, MariaDB `max_statement_time`, MySQL `max_execution_time`), plus a client-side deadline.
+   * On SQLite it is the busy timeout. Always set. @default 10000
+   */
+  statementTimeoutMs?: number;
+  /** Most rows one query may return; a query that would return more fails with a ValidationError. @default 100000 */
+  rowCap?: number;
+  /** How time columns store instants, unless a mapping says otherwise. @default "epochMilliseconds" on SQLite, else "timestamp" */
+  timeType?: SqlTimeType;
+  /** Named, parameterised queries: the only SQL text plantwire runs that it did not write itself. */
+  queries?: TQueries;
+  /** Named insert templates for sinks: a table and its columns. */
+  templates?: TTemplates;
+}
+
+/** A narrow historian table: one row per sample, with the tag's name in a column. */
+export interface NarrowTableMapping {
+  readonly table: string;
+  readonly tagColumn: string;
+  readonly timeColumn: string;
+  readonly valueColumn: string;
+  /** A numeric OPC-style quality column (≥ 192 good, 64–191 uncertain, < 64 bad; NULL counts as good). */
+  readonly qualityColumn?: string;
+  /** @default the adapter's timeType */
+  readonly timeType?: SqlTimeType;
+}
+
+/** A wide table: one row per instant, one column per tag. */
+export interface WideTableMapping {
+  readonly table: string;
+  readonly timeColumn: string;
+  /** @default the adapter's timeType */
+  readonly timeType?: SqlTimeType;
+}
+
+/** Where a SQL tag's value lives. */
+export type SqlAddress =
+  | { readonly kind: "narrow"; readonly mapping: NarrowTableMapping; readonly tag: string }
+  | { readonly kind: "wide"; readonly mapping: WideTableMapping; readonly column: string }
+  | {
+      readonly kind: "query";
+      readonly query: string;
+      readonly parameters: Readonly<Record<string, unknown>>;
+      readonly column: string;
+    };
+
+function buildSchemas() {
+  const z = lazyZod().z;
+  const identifier = (allowSchema = false) =>
+    z.string().refine((name) => isIdentifier(name, allowSchema), {
+      message: "not a plain SQL identifier",
+      params: { fix: "use letters, digits and underscores only (an optional schema prefix for tables), at most 63" },
+    });
+  const timeType = z.enum(["timestamp", "epochMilliseconds", "epochSeconds"]);
+  const narrow = z.strictObject({
+    table: identifier(true),
+    tagColumn: identifier(),
+    timeColumn: identifier(),
+    valueColumn: identifier(),
+    qualityColumn: identifier().optional(),
+    timeType: timeType.optional(),
+  });
+  const wide = z.strictObject({ table: identifier(true), timeColumn: identifier(), timeType: timeType.optional() });
+  const source = z.union([
+    z.strictObject({ narrow, tag: z.string().min(1).max(200) }),
+    z.strictObject({ wide, column: identifier() }),
+    z.strictObject({
+      query: z.string().min(1),
+      parameters: z.record(z.string(), z.unknown()).optional(),
+      column: z.string().min(1),
+    }),
+  ]);
+  return { narrow, wide, source };
+}
+
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+
+/**
+ * The zod schemas of mappings and of a `source:` entry in a tag-map file (minus `adapter`). Built on first use, so
+ * importing `plantwire/sql` does not load zod.
+ */
+export function sqlSchemas(): ReturnType<typeof buildSchemas> {
+  schemas ??= buildSchemas();
+  return schemas;
+}
+
+function issuesOf(error: z.ZodError, prefix = ""): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+    const fix = (issue as { params?: { fix?: string } }).params?.fix;
+    return {
+      path,
+      message: issue.message,
+      fix:
+        fix ??
+        "write { narrow: { table, tagColumn, timeColumn, valueColumn }, tag }, { wide: { table, timeColumn }, column } or { query, parameters, column }",
+    };
+  });
+}
+
+/** Validates a value against a schema, throwing a ConfigError whose paths start at `prefix`. */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix = ""): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ConfigError(issuesOf(result.error, prefix));
+  return result.data;
+}
+
+/** What a URL says: the dialect and what to open. */
+export interface ParsedSqlUrl {
+  dialect: SqlDialectName;
+  /** The file for SQLite, the URL itself otherwise. */
+  target: string;
+}
+
+/** Reads the dialect from a URL; throws a ConfigError naming the accepted forms. */
+export function parseSqlUrl(url: string, field = "url"): ParsedSqlUrl {
+  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "sqlite" || scheme === "file") {
+    const file = url.slice(scheme.length + 1).replace(/^\/\//, "");
+    return { dialect: "sqlite", target: file.length > 0 ? file : ":memory:" };
+  }
+  if (scheme === "postgres" || scheme === "postgresql") return { dialect: "postgres", target: url };
+  if (scheme === "mysql" || scheme === "mariadb") {
+    return { dialect: "mysql", target: scheme === "mariadb" ? `mysql${url.slice("mariadb".length)}` : url };
+  }
+  throw new ConfigError([
+    {
+      path: field,
+      message: `unsupported database URL scheme "${scheme ?? url}"`,
+      fix: "use sqlite:./plant.db, sqlite::memory:, postgres://user@host:5432/db or mysql://user@host:3306/db",
+    },
+  ]);
+}

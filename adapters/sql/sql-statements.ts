@@ -1,0 +1,204 @@
+/**
+ * The SQL plantwire writes itself: latest values, bucketed and raw history, inserts. Only validated identifiers
+ * (quoted per dialect), generated aliases and integers plantwire computed go into the text; every value is a
+ * parameter.
+ */
+import type { NarrowTableMapping, WideTableMapping } from "./sql-config.js";
+import type { SqlDialect, SqlTimeType } from "./sql-dialect.js";
+
+/** Per-bucket aggregates computed in SQL. */
+export type SqlAggregate = "avg" | "min" | "max" | "last" | "count";
+
+/** A statement and its parameters. */
+export interface Statement {
+  readonly text: string;
+  readonly parameters: unknown[];
+}
+
+/** Collects parameters in text order and hands out their placeholders. */
+class Parameters {
+  readonly values: unknown[] = [];
+  constructor(private readonly dialect: SqlDialect) {}
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.dialect.placeholder(this.values.length);
+  }
+  addNumber(value: number): string {
+    this.values.push(value);
+    return this.dialect.numberParameter(this.values.length);
+  }
+}
+
+/** A time range and bucketing, already checked by the caller. */
+export interface HistoryRange {
+  readonly from: number;
+  readonly to: number;
+  /** Bucket width in ms; undefined for raw rows. */
+  readonly bucketMs: number | undefined;
+  readonly aggregate: SqlAggregate;
+  /** LIMIT for raw rows. */
+  readonly rowLimit: number;
+}
+
+const goodQualityCode = 192;
+
+function timeFilter(dialect: SqlDialect, column: string, timeType: SqlTimeType, range: HistoryRange, p: Parameters) {
+  if (dialect.name === "sqlite" && timeType === "timestamp") {
+    // SQLite text timestamps only compare right as text when written exactly alike ("00:00:00" sorts before
+    // "00:00:00.000"), so compare them as milliseconds; an index on the column cannot serve this form.
+    const epoch = dialect.epochMilliseconds(column, timeType);
+    return `${epoch} >= ${p.addNumber(range.from)} AND ${epoch} < ${p.addNumber(range.to)}`;
+  }
+  return `${column} >= ${p.add(dialect.timeParameter(range.from, timeType))} AND ${column} < ${p.add(dialect.timeParameter(range.to, timeType))}`;
+}
+
+function bucketExpression(dialect: SqlDialect, epoch: string, range: HistoryRange, p: Parameters): string {
+  return dialect.floor(`(${epoch} - ${p.addNumber(range.from)}) / ${p.addNumber(range.bucketMs ?? 1)}`);
+}
+
+function aggregateOf(aggregate: SqlAggregate, column: string): string {
+  return `${aggregate === "count" ? "COUNT" : aggregate.toUpperCase()}(${column})`;
+}
+
+/** The latest row of each tag of a narrow table, one indexed lookup per tag joined with UNION ALL. */
+export function narrowLatest(
+  dialect: SqlDialect,
+  mapping: NarrowTableMapping,
+  timeType: SqlTimeType,
+  tags: readonly string[],
+): Statement {
+  const q = dialect.quote;
+  const p = new Parameters(dialect);
+  const quality = mapping.qualityColumn ? q(mapping.qualityColumn) : "NULL";
+  const members = tags.map(
+    (tag, index) =>
+      `SELECT * FROM (SELECT ${q(mapping.tagColumn)} AS pw_tag, ${dialect.epochMilliseconds(q(mapping.timeColumn), timeType)} AS pw_time, ${q(mapping.valueColumn)} AS pw_value, ${quality} AS pw_quality FROM ${q(mapping.table)} WHERE ${q(mapping.tagColumn)} = ${p.add(tag)} ORDER BY ${q(mapping.timeColumn)} DESC LIMIT 1) AS pw_latest${index}`,
+  );
+  return { text: members.join(" UNION ALL "), parameters: p.values };
+}
+
+/** The latest row of a wide table, with the given columns as pw_0, pw_1, ... */
+export function wideLatest(
+  dialect: SqlDialect,
+  mapping: WideTableMapping,
+  timeType: SqlTimeType,
+  columns: readonly string[],
+): Statement {
+  const q = dialect.quote;
+  const selected = columns.map((column, index) => `${q(column)} AS pw_${index}`).join(", ");
+  return {
+    text: `SELECT ${dialect.epochMilliseconds(q(mapping.timeColumn), timeType)} AS pw_time, ${selected} FROM ${q(mapping.table)} ORDER BY ${q(mapping.timeColumn)} DESC LIMIT 1`,
+    parameters: [],
+  };
+}
+
+/**
+ * History of some tags of a narrow table: per (tag, bucket) aggregates when bucketed (bad-quality rows left out),
+ * else raw rows. Rows come back as pw_tag, pw_bucket or pw_time, pw_value, pw_quality.
+ */
+export function narrowHistory(
+  dialect: SqlDialect,
+  mapping: NarrowTableMapping,
+  timeType: SqlTimeType,
+  tags: readonly string[],
+  range: HistoryRange,
+): Statement {
+  const q = dialect.quote;
+  const p = new Parameters(dialect);
+  const tag = q(mapping.tagColumn);
+  const time = q(mapping.timeColumn);
+  const value = q(mapping.valueColumn);
+  const epoch = dialect.epochMilliseconds(time, timeType);
+  const where = () => {
+    const list = tags.map((name) => p.add(name)).join(", ");
+    const good = mapping.qualityColumn
+      ? ` AND (${q(mapping.qualityColumn)} IS NULL OR ${q(mapping.qualityColumn)} >= ${goodQualityCode})`
+      : "";
+    return `WHERE ${tag} IN (${list}) AND ${timeFilter(dialect, time, timeType, range, p)}${range.bucketMs === undefined ? "" : good}`;
+  };
+  const table = q(mapping.table);
+  if (range.bucketMs === undefined) {
+    const quality = mapping.qualityColumn ? q(mapping.qualityColumn) : "NULL";
+    const select = `SELECT ${tag} AS pw_tag, ${epoch} AS pw_time, ${value} AS pw_value, ${quality} AS pw_quality FROM ${table}`;
+    return { text: `${select} ${where()} ORDER BY ${tag}, ${time} LIMIT ${range.rowLimit}`, parameters: p.values };
+  }
+  if (range.aggregate === "last") {
+    const bucket = bucketExpression(dialect, epoch, range, p);
+    const partition = bucketExpression(dialect, epoch, range, p);
+    const inner = `SELECT ${tag} AS pw_tag, ${bucket} AS pw_bucket, ${value} AS pw_value, ROW_NUMBER() OVER (PARTITION BY ${tag}, ${partition} ORDER BY ${time} DESC) AS pw_rank FROM ${table} ${where()}`;
+    return {
+      text: `SELECT pw_tag, pw_bucket, pw_value FROM (${inner}) AS pw_ranked WHERE pw_rank = 1 ORDER BY pw_tag, pw_bucket`,
+      parameters: p.values,
+    };
+  }
+  const bucket = bucketExpression(dialect, epoch, range, p);
+  return {
+    text: `SELECT ${tag} AS pw_tag, ${bucket} AS pw_bucket, ${aggregateOf(range.aggregate, value)} AS pw_value FROM ${table} ${where()} GROUP BY 1, 2 ORDER BY 1, 2`,
+    parameters: p.values,
+  };
+}
+
+/** History of some columns of a wide table: per-bucket aggregates as pw_bucket, pw_0, ... or raw rows with pw_time. */
+export function wideHistory(
+  dialect: SqlDialect,
+  mapping: WideTableMapping,
+  timeType: SqlTimeType,
+  columns: readonly string[],
+  range: HistoryRange,
+): Statement {
+  const q = dialect.quote;
+  const p = new Parameters(dialect);
+  const time = q(mapping.timeColumn);
+  const epoch = dialect.epochMilliseconds(time, timeType);
+  const table = q(mapping.table);
+  if (range.bucketMs === undefined) {
+    const selected = columns.map((column, index) => `${q(column)} AS pw_${index}`).join(", ");
+    const filter = timeFilter(dialect, time, timeType, range, p);
+    return {
+      text: `SELECT ${epoch} AS pw_time, ${selected} FROM ${table} WHERE ${filter} ORDER BY ${time} LIMIT ${range.rowLimit}`,
+      parameters: p.values,
+    };
+  }
+  if (range.aggregate === "last") {
+    const selected = columns.map((column, index) => `${q(column)} AS pw_${index}`).join(", ");
+    const bucket = bucketExpression(dialect, epoch, range, p);
+    const partition = bucketExpression(dialect, epoch, range, p);
+    const filter = timeFilter(dialect, time, timeType, range, p);
+    const inner = `SELECT ${bucket} AS pw_bucket, ${selected}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${time} DESC) AS pw_rank FROM ${table} WHERE ${filter}`;
+    const outer = columns.map((_, index) => `pw_${index}`).join(", ");
+    return {
+      text: `SELECT pw_bucket, ${outer} FROM (${inner}) AS pw_ranked WHERE pw_rank = 1 ORDER BY pw_bucket`,
+      parameters: p.values,
+    };
+  }
+  const bucket = bucketExpression(dialect, epoch, range, p);
+  const aggregates = columns
+    .map((column, index) => `${aggregateOf(range.aggregate, q(column))} AS pw_${index}`)
+    .join(", ");
+  const filter = timeFilter(dialect, time, timeType, range, p);
+  return {
+    text: `SELECT ${bucket} AS pw_bucket, ${aggregates} FROM ${table} WHERE ${filter} GROUP BY 1 ORDER BY 1`,
+    parameters: p.values,
+  };
+}
+
+/** Rows per INSERT statement: below every dialect's parameter limit (SQLite 32766, PostgreSQL and MySQL 65535). */
+export function rowsPerInsert(columnCount: number): number {
+  return Math.max(1, Math.min(1000, Math.floor(30_000 / columnCount)));
+}
+
+/** A multi-row INSERT of `rows` (each a list of values in column order). */
+export function insertStatement(
+  dialect: SqlDialect,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+): Statement {
+  const q = dialect.quote;
+  const p = new Parameters(dialect);
+  const values = rows.map((row) => `(${row.map((value) => p.add(value)).join(", ")})`).join(", ");
+  return {
+    text: `INSERT INTO ${q(table)} (${columns.map((column) => q(column)).join(", ")}) VALUES ${values}`,
+    parameters: p.values,
+  };
+}

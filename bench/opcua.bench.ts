@@ -1,0 +1,150 @@
+/**
+ * OPC UA: 1000 tags batched vs one read per node (target ≥ 100×); the SDK's read vs a raw node-opcua `session.read`
+ * of the same nodes (target ≤ 1.05× the time); subscription notifications delivered / values produced (≥ 0.95).
+ * Reads go to a simulator in its own process (as a real server would be); notifications come from an in-process
+ * simulator whose values the bench sets. Everything runs over SignAndEncrypt on 127.0.0.1.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ClientSession } from "node-opcua";
+import { type OpcuaAddress, type OpcuaSimulator, opcua, startOpcuaSimulator } from "../adapters/opcua/index.js";
+import { type BoundTag, float } from "../src/index.js";
+import { type BenchResult, ratioResult, timeSideBySide } from "./bench-kit.js";
+
+const tagCount = 1000;
+
+/** Starts a simulator in a child process; resolves with its endpoint and certificate. */
+async function serverProcess(pkiFolder: string): Promise<{ endpoint: string; certificate: Buffer; stop(): void }> {
+  const entry = new URL("../adapters/opcua/index.ts", import.meta.url).href;
+  const code = [
+    `const { startOpcuaSimulator } = await import(${JSON.stringify(entry)});`,
+    `const simulator = await startOpcuaSimulator({ port: 0, nodeset: "minimal", generate: ${tagCount}, pkiFolder: ${JSON.stringify(pkiFolder)} });`,
+    `process.stdout.write("READY " + JSON.stringify({ endpoint: simulator.endpoint, certificate: simulator.certificate().toString("base64") }) + "\\n");`,
+    `process.stdin.on("end", () => simulator.close().then(() => process.exit(0)));`,
+    "process.stdin.resume();",
+  ].join("\n");
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    stdio: ["pipe", "pipe", "ignore"],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    child.once("exit", (exitCode) => reject(new Error(`the simulator process exited with ${exitCode}`)));
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split("\n").find((candidate) => candidate.startsWith("READY "));
+      if (!line) return;
+      const ready = JSON.parse(line.slice(6)) as { endpoint: string; certificate: string };
+      resolve({
+        endpoint: ready.endpoint,
+        certificate: Buffer.from(ready.certificate, "base64"),
+        stop: () => child.stdin.end(),
+      });
+    });
+  });
+}
+
+function boundTags(
+  plc: ReturnType<typeof opcua>,
+  count: number,
+  samplingIntervalMs?: number,
+): BoundTag<OpcuaAddress>[] {
+  return Array.from({ length: count }, (_, index) => {
+    const nodeId = `ns=1;s=Generated.Area${Math.floor(index / 100)}.Value${index}`;
+    const definition = float({
+      source: plc.node(nodeId, samplingIntervalMs === undefined ? {} : { samplingIntervalMs, queueSize: 10 }),
+    });
+    return { name: `value${index}`, definition, address: definition.source.address as OpcuaAddress };
+  });
+}
+
+export default async function opcuaBench(): Promise<BenchResult[]> {
+  const folder = mkdtempSync(join(tmpdir(), "plantwire-opcua-bench-"));
+  const server = await serverProcess(join(folder, "server"));
+  const simulator = await startOpcuaSimulator({
+    port: 0,
+    nodeset: "minimal",
+    generate: 100,
+    pkiFolder: join(folder, "local"),
+  });
+  const ua = (await import("node-opcua")).default ?? (await import("node-opcua"));
+  const manager = new ua.OPCUACertificateManager({ rootFolder: join(folder, "client"), disableFileWatchers: true });
+  await manager.initialize();
+  await manager.trustCertificate(server.certificate);
+  await manager.trustCertificate(simulator.certificate());
+  await manager.dispose();
+  const plc = opcua({ endpoint: server.endpoint, pkiFolder: join(folder, "client") });
+  const local = opcua({ endpoint: simulator.endpoint, pkiFolder: join(folder, "client"), publishingIntervalMs: 50 });
+  const results: BenchResult[] = [];
+  try {
+    await plc.connect();
+    const tags = boundTags(plc, tagCount);
+    const session = plc.getInstance() as ClientSession;
+    const nodes = tags.map((tag) => ({ nodeId: tag.address.nodeId as string, attributeId: ua.AttributeIds.Value }));
+    await plc.read(tags);
+    const perNode = async () => {
+      for (const node of nodes) await session.read(node);
+    };
+    const batched = await timeSideBySide(perNode, () => plc.read(tags), 5);
+    results.push(
+      ratioResult(
+        "opcua: 1000 tags batched vs one read per node",
+        { label: "one session.read per node", value: tagCount / (batched.baselineMs / 1000), unit: "tags/s" },
+        { label: "plc.read (batched)", value: tagCount / (batched.candidateMs / 1000), unit: "tags/s" },
+        { at: "least", ratio: 100 },
+      ),
+    );
+    const sdk = await timeSideBySide(
+      () => session.read(nodes),
+      () => plc.read(tags),
+      41,
+    );
+    results.push(
+      ratioResult(
+        "opcua: SDK read vs raw session.read (1000 nodes)",
+        { label: "raw session.read", value: sdk.baselineMs, unit: "ms" },
+        { label: "plc.read", value: sdk.candidateMs, unit: "ms" },
+        { at: "most", ratio: 1.05 },
+      ),
+    );
+    await local.connect();
+    results.push(await notifications(local, simulator));
+  } finally {
+    await plc.close();
+    await local.close();
+    await simulator.close();
+    server.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+  return results;
+}
+
+async function notifications(plc: ReturnType<typeof opcua>, simulator: OpcuaSimulator): Promise<BenchResult> {
+  const tags = boundTags(plc, 100, 0);
+  const seen = new Map<string, Set<unknown>>(tags.map((tag) => [tag.name, new Set()]));
+  const subscription = await plc.subscribe(tags, (name, sample) => seen.get(name)?.add(sample.value));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  let produced = 0;
+  const rounds = 30;
+  for (let round = 1; round <= rounds; round++) {
+    for (let index = 0; index < tags.length; index++) {
+      simulator.set(`Generated/Area0/Value${index}`, 100_000 + round * 1000 + index);
+      produced++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await subscription.close();
+  let delivered = 0;
+  tags.forEach((tag, index) => {
+    for (let round = 1; round <= rounds; round++)
+      if (seen.get(tag.name)?.has(100_000 + round * 1000 + index)) delivered++;
+  });
+  return ratioResult(
+    "opcua: subscription notifications delivered / values produced",
+    { label: "values produced at the source (100 tags × 30 changes, 100 ms apart)", value: produced, unit: "values" },
+    { label: "distinct values delivered to the listener", value: delivered, unit: "values" },
+    { at: "least", ratio: 0.95 },
+  );
+}

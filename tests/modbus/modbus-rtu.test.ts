@@ -1,0 +1,44 @@
+import { createPlant, defineTags, float, integer } from "plantwire";
+import { type ModbusAddress, modbus, startModbusSimulator } from "plantwire/modbus";
+import { describe, expect, it } from "vitest";
+
+describe("modbus RTU framing over TCP (modbus+rtu+tcp://, serial gateways)", () => {
+  it("reads and writes through RTU frames with CRC", async () => {
+    const simulator = await startModbusSimulator({ framing: "rtu" });
+    const drive = modbus({ url: simulator.url, unit: 7, name: "rtu", timeoutMs: 500 });
+    expect(drive.settings.kind).toBe("rtu-over-tcp");
+    const tags = defineTags({
+      level: float({ resolution: 0.01, source: drive.input(4, "float32", { wordOrder: "CDAB" }) }),
+      setpoint: integer({ source: drive.holding(2, "int16"), write: {} }),
+    });
+    simulator.setTag(tags.level.source.address as ModbusAddress, 3.75);
+    const plant = createPlant({ tags, onError: () => {} });
+    try {
+      expect((await plant.read()).value("level")).toBe(3.75);
+      const bound = {
+        name: "setpoint",
+        definition: tags.setpoint,
+        address: tags.setpoint.source.address as ModbusAddress,
+      };
+      expect((await drive.write(bound, -12)).outcome).toBe("written");
+      expect((await plant.read()).value("setpoint")).toBe(-12);
+      expect(simulator.store.writesAt(7, "holding", 2)).toBe(1);
+    } finally {
+      await plant.close();
+      await simulator.close();
+    }
+  });
+
+  it("validates serial settings; a missing serial device fails with a typed connection error", async () => {
+    const serial = modbus({ url: "modbus+rtu:///dev/plantwire-no-such-port?baudRate=19200&parity=odd&stopBits=2" });
+    expect(serial.settings.serial).toMatchObject({
+      path: "/dev/plantwire-no-such-port",
+      baudRate: 19200,
+      parity: "odd",
+      stopBits: 2,
+    });
+    const error = await serial.connect().catch((caught: unknown) => caught);
+    expect((error as { code?: string }).code).toMatch(/PW_CONNECTION|PW_MISSING_DEPENDENCY/);
+    await serial.close();
+  });
+});
