@@ -1,2 +1,70 @@
-/** plantwire/mqtt: placeholder entry until the mqtt adapter lands. */
-export const adapterKind = "mqtt" as const;
+/**
+ * plantwire/mqtt: the MQTT adapter (topic sources, command-topic writes), JSON publishing with documented schemas,
+ * Sparkplug B edge node and host, store-and-forward, and the embedded aedes broker.
+ */
+export { type InboundCounters, type MqttAdapter, mqtt } from "./mqtt-adapter.js";
+export { type BrokerOptions, DEFAULT_BROKER_PORT, type EmbeddedBroker, startBroker } from "./mqtt-broker.js";
+export { decodeMessage, resolvePointer } from "./mqtt-codec.js";
+export type {
+  CommandOptions,
+  MqttAddress,
+  MqttOptions,
+  MqttTlsOptions,
+  MqttWill,
+  OutboxOptions,
+  QoS,
+  ReconnectOptions,
+  TopicSourceOptions,
+} from "./mqtt-config.js";
+export type {
+  ConnectionCounters,
+  MqttConnection,
+  MqttGap,
+  PublishOptions,
+  PublishReceipt,
+} from "./mqtt-connection.js";
+export {
+  createPublisher,
+  type MqttPublisher,
+  type PublishOutcome,
+  type SnapshotPublishOptions,
+  sampleEntry,
+} from "./mqtt-publisher.js";
+export {
+  type CommandMessage,
+  type CommandResponse,
+  commandMessageSchema,
+  commandResponseSchema,
+  type EventMessage,
+  eventMessageSchema,
+  type ResultMessage,
+  resultMessageSchema,
+  type SnapshotMessage,
+  sampleEntrySchema,
+  snapshotMessageSchema,
+  type WindowMessage,
+  windowMessageSchema,
+} from "./mqtt-schemas.js";
+export {
+  loadSparkplugCodec,
+  REBIRTH_METRIC,
+  SPARKPLUG_NAMESPACE,
+  type SparkplugCodec,
+  type SparkplugMetric,
+  type SparkplugPayload,
+} from "./mqtt-sparkplug-codec.js";
+export {
+  type SparkplugEdgeNode,
+  type SparkplugEdgeOptions,
+  type SparkplugEdgeStats,
+  sparkplugEdgeNode,
+} from "./mqtt-sparkplug-edge.js";
+export {
+  type HistoricalMetric,
+  type SparkplugAddress,
+  type SparkplugHost,
+  type SparkplugHostOptions,
+  type SparkplugHostStats,
+  sparkplugHost,
+} from "./mqtt-sparkplug-host.js";
+export { topicMatches } from "./mqtt-topic.js";

@@ -74,6 +74,14 @@ export const commandEntries: readonly CommandEntry[] = [
     async () => (await import("../../adapters/opcua/opcua-cli.js")).commands,
   ),
   ...adapterCommands(
+    "mqtt",
+    [
+      ["mqtt broker", "Run the embedded MQTT broker until Ctrl-C"],
+      ["mqtt watch", "Print the messages on a topic filter (JSON and Sparkplug B decoded)"],
+    ],
+    async () => (await import("../../adapters/mqtt/mqtt-cli.js")).commands,
+  ),
+  ...adapterCommands(
     "sql",
     [["sql init", "Create the plantwire historian/events schema in a database"]],
     async () => (await import("../../adapters/sql/sql-cli.js")).commands,

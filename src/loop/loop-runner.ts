@@ -11,6 +11,7 @@ import type { Snapshot } from "../sample.js";
 import type { TagDefinitions, TagName } from "../tags.js";
 import { BudgetTracker, budgetedModel, type LoopBudget } from "./loop-budget.js";
 import type { Trigger, TriggerCause } from "./loop-triggers.js";
+import { readOnlySnapshot, readOnlyTags } from "./read-only-tags.js";
 
 /** What a run gets. */
 export interface LoopRunContext<TTags extends TagDefinitions> {
@@ -112,6 +113,7 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
     }
   };
   const metrics = emptyMetrics();
+  const sealedTags = readOnlyTags(plant.tags);
   const tracker = new BudgetTracker(options.budget ?? {}, now);
   const model = options.model
     ? budgetedModel(options.model, tracker, (usage) => {
@@ -153,7 +155,7 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
     const started = now();
     metrics.runs++;
     try {
-      const snapshot = await plant.read();
+      const snapshot = readOnlySnapshot(await plant.read(), sealedTags);
       await options.run({
         loop: options.name,
         snapshot,

@@ -37,7 +37,16 @@ describe("plantwire CLI", () => {
       expect(io.stdout).toContain("Usage: plantwire");
     }
     expect(commandEntries.map((entry) => entry.name)).toEqual(
-      expect.arrayContaining(["modbus probe", "opcua browse", "opcua trust", "sql init", "approve", "audit verify"]),
+      expect.arrayContaining([
+        "modbus probe",
+        "opcua browse",
+        "opcua trust",
+        "mqtt broker",
+        "mqtt watch",
+        "sql init",
+        "approve",
+        "audit verify",
+      ]),
     );
   });
 });

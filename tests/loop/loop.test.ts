@@ -330,3 +330,58 @@ describe("loops", () => {
     await plant.close();
   });
 });
+
+/** Every value reachable from `root` through own properties (not prototypes), with the path that reaches it. */
+function reachable(root: unknown, limit = 10_000): { path: string; key: PropertyKey; value: unknown }[] {
+  const found: { path: string; key: PropertyKey; value: unknown }[] = [];
+  const seen = new Set<unknown>();
+  const queue: { value: unknown; path: string }[] = [{ value: root, path: "context" }];
+  while (queue.length > 0 && found.length < limit) {
+    const { value, path } = queue.shift()!;
+    if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value)) continue;
+    seen.add(value);
+    for (const key of Reflect.ownKeys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      const item = descriptor && "value" in descriptor ? descriptor.value : undefined;
+      found.push({ path: `${path}.${String(key)}`, key, value: item });
+      queue.push({ value: item, path: `${path}.${String(key)}` });
+    }
+  }
+  return found;
+}
+
+describe("a loop run cannot reach an adapter's raw write", () => {
+  it("exposes no write function anywhere in its context, and sealed adapters refuse use", async () => {
+    const { drive, plant } = station();
+    let context: unknown;
+    const loop = createLoop(plant, {
+      name: "sealed",
+      model: countingModel(1),
+      trigger: onEvent("manual", () => () => {}),
+      run: (runContext) => {
+        context = runContext;
+      },
+    });
+    await loop.start();
+    loop.trigger();
+    await loop.idle();
+    const everything = reachable(context);
+    expect(everything.length).toBeGreaterThan(20);
+    const writers = everything.filter(
+      ({ key, value }) => typeof value === "function" && (key === "write" || key === "subscribe"),
+    );
+    expect(writers.map(({ path }) => path)).toEqual([]);
+    const adapters = everything.filter(
+      ({ value }) => typeof value === "object" && value !== null && "contractVersion" in value,
+    );
+    expect(adapters.length).toBeGreaterThan(0);
+    for (const { value } of adapters) {
+      expect((value as { capabilities: { write: boolean } }).capabilities.write).toBe(false);
+      expect(() => (value as { read: () => unknown }).read()).toThrow(/cannot be used from a loop run/);
+      expect((value as { getInstance: () => unknown }).getInstance()).toBeUndefined();
+    }
+    expect(drive.writes).toHaveLength(0);
+    await loop.stop();
+    await plant.close();
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The embedded default broker: aedes, started in-process on its own port, for the simulator, the examples and tests
+ * when no broker is configured. aedes speaks MQTT 3.1.1 only; the adapter falls back to 3.1.1 on its own.
+ */
+import net from "node:net";
+import tls from "node:tls";
+import type { Aedes, AedesOptions } from "aedes";
+import { ConnectionError, MissingDependencyError } from "../../src/errors.js";
+
+/** The default port of the embedded broker (never 1883, which belongs to a real broker). */
+export const DEFAULT_BROKER_PORT = 1884;
+
+/** Options of {@link startBroker}. */
+export interface BrokerOptions {
+  /** TCP port; 0 picks a free one. @default 1884 */
+  port?: number;
+  /** Address to listen on. @default "127.0.0.1" */
+  host?: string;
+  /**
+   * An aedes persistence to use. Pass the `persistence` of a stopped broker to restart it with its sessions,
+   * subscriptions, retained messages and queued QoS 1 messages intact (in-process only).
+   */
+  persistence?: unknown;
+  /** Serve MQTT over TLS (`mqtts://`) with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+}
+
+/** A running embedded broker. */
+export interface EmbeddedBroker {
+  /** The port it listens on. */
+  readonly port: number;
+  /** The URL clients connect to, e.g. `mqtt://127.0.0.1:1884`. */
+  readonly url: string;
+  /** The aedes persistence, to hand to a restarted broker. */
+  readonly persistence: unknown;
+  /** The aedes instance (escape hatch). */
+  readonly aedes: Aedes;
+  /** Stops listening and drops every client. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+interface AedesModule {
+  Aedes: { createBroker(options?: AedesOptions): Promise<Aedes> };
+}
+
+/**
+ * aedes's default export is a migration warning, not the module, so `loadOptionalDependency` (which prefers the
+ * default export) cannot be used here; this loads the namespace with the same "npm i aedes" error.
+ */
+async function loadAedes(): Promise<AedesModule> {
+  try {
+    // A variable specifier keeps bundlers from turning this into require(): aedes is ESM-only.
+    const specifier = "aedes";
+    return (await import(specifier)) as unknown as AedesModule;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new MissingDependencyError("aedes", "The embedded MQTT broker", { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Starts an aedes broker in this process. */
+export async function startBroker(options: BrokerOptions = {}): Promise<EmbeddedBroker> {
+  const host = options.host ?? "127.0.0.1";
+  const module = await loadAedes();
+  const brokerOptions: AedesOptions = {};
+  if (options.persistence !== undefined) brokerOptions.persistence = options.persistence;
+  const aedes = await module.Aedes.createBroker(brokerOptions);
+  const sockets = new Set<net.Socket>();
+  const accept = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    aedes.handle(socket);
+  };
+  const server = options.tls
+    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, accept)
+    : net.createServer(accept);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) =>
+      reject(
+        new ConnectionError(`the embedded MQTT broker cannot listen on ${host}:${options.port}: ${error.message}`),
+      ),
+    );
+    server.listen(options.port ?? DEFAULT_BROKER_PORT, host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `${options.tls ? "mqtts" : "mqtt"}://${host}:${port}`,
+    persistence: (aedes as unknown as { persistence: unknown }).persistence,
+    aedes,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+        aedes.close();
+      });
+      return closing;
+    },
+  };
+}

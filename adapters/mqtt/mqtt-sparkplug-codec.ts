@@ -1,0 +1,107 @@
+/**
+ * Sparkplug B payloads through Eclipse Tahu's `sparkplug-payload` (loaded lazily; no hand-written protobuf), plus
+ * the mapping between plantwire tags and Sparkplug metrics: datatypes, units and ranges as properties.
+ */
+import type { UMetric, UPayload, UPropertyValue } from "sparkplug-payload/lib/sparkplugbpayload.js";
+import { loadOptionalDependency } from "../../src/optional-dependency.js";
+import type { AnyTag } from "../../src/tags.js";
+
+/** The Sparkplug B namespace, first topic level. */
+export const SPARKPLUG_NAMESPACE = "spBv1.0";
+
+/** The metric a host sets to true in an NCMD to ask for a rebirth. */
+export const REBIRTH_METRIC = "Node Control/Rebirth";
+
+/** A Sparkplug B payload as Tahu's library represents it. */
+export type SparkplugPayload = UPayload;
+/** A Sparkplug B metric as Tahu's library represents it. */
+export type SparkplugMetric = UMetric;
+
+/** Encodes and decodes Sparkplug B payloads. */
+export interface SparkplugCodec {
+  encode(payload: SparkplugPayload): Uint8Array;
+  decode(bytes: Uint8Array): SparkplugPayload;
+}
+
+interface SparkplugModule {
+  get(namespace: string): { encodePayload(p: UPayload): Uint8Array; decodePayload(b: Uint8Array): UPayload } | null;
+}
+
+let codec: SparkplugCodec | undefined;
+
+/** Loads `sparkplug-payload` on first use (fails with "npm i sparkplug-payload" when missing). */
+export async function loadSparkplugCodec(): Promise<SparkplugCodec> {
+  if (codec) return codec;
+  const module = await loadOptionalDependency<SparkplugModule>("sparkplug-payload", "Sparkplug B in the MQTT adapter");
+  const namespace = module.get(SPARKPLUG_NAMESPACE);
+  if (!namespace) throw new Error("sparkplug-payload does not know the spBv1.0 namespace");
+  codec = { encode: (payload) => namespace.encodePayload(payload), decode: (bytes) => namespace.decodePayload(bytes) };
+  return codec;
+}
+
+/** A protobuf uint64 arrives as a Long (or a number); plantwire uses plain numbers. */
+export function toNumber(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "object" && value !== null && typeof (value as { toNumber?: unknown }).toNumber === "function") {
+    return (value as { toNumber(): number }).toNumber();
+  }
+  return undefined;
+}
+
+/** The Sparkplug datatype of a tag: Double, Int32/Int64, Boolean, or String (enum state names and text). */
+export function metricType(tag: AnyTag): SparkplugMetric["type"] {
+  switch (tag.type) {
+    case "float":
+      return "Double";
+    case "integer": {
+      const [low, high] = tag.range ?? [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
+      return low >= -(2 ** 31) && high < 2 ** 31 ? "Int32" : "Int64";
+    }
+    case "boolean":
+      return "Boolean";
+    default:
+      return "String";
+  }
+}
+
+/** Birth properties of a tag: engineering unit, range and description (Sparkplug property-set names Ignition reads). */
+export function metricProperties(tag: AnyTag): Record<string, UPropertyValue> | undefined {
+  const properties: Record<string, UPropertyValue> = {};
+  if ((tag.type === "float" || tag.type === "integer") && tag.unit)
+    properties.engUnit = { type: "String", value: tag.unit };
+  if ((tag.type === "float" || tag.type === "integer") && tag.range) {
+    properties.engLow = { type: "Double", value: tag.range[0] };
+    properties.engHigh = { type: "Double", value: tag.range[1] };
+  }
+  if (tag.description) properties.description = { type: "String", value: tag.description };
+  return Object.keys(properties).length > 0 ? properties : undefined;
+}
+
+/** A metric's value as plantwire sees it (Longs become numbers). */
+export function metricValue(metric: SparkplugMetric): unknown {
+  const value = metric.value;
+  if (value === null || value === undefined) return undefined;
+  return toNumber(value) ?? value;
+}
+
+/** The parts of a Sparkplug topic: spBv1.0/group/TYPE/node[/device]. */
+export interface SparkplugTopic {
+  readonly group: string;
+  readonly type: string;
+  readonly node: string;
+  readonly device?: string;
+}
+
+/** Parses a Sparkplug B topic, or undefined when it is not one. */
+export function parseSparkplugTopic(topic: string): SparkplugTopic | undefined {
+  const parts = topic.split("/");
+  if (parts[0] !== SPARKPLUG_NAMESPACE || parts.length < 4 || parts.length > 5) return undefined;
+  const [, group, type, node, device] = parts as [string, string, string, string, string | undefined];
+  return device === undefined ? { group, type, node } : { group, type, node, device };
+}
+
+/** Builds a Sparkplug topic. */
+export function sparkplugTopic(group: string, type: string, node: string, device?: string): string {
+  return [SPARKPLUG_NAMESPACE, group, type, node, ...(device ? [device] : [])].join("/");
+}

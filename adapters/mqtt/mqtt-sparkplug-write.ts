@@ -1,0 +1,81 @@
+/**
+ * Host writes in Sparkplug B: an NCMD (node metric) or DCMD (device metric) with the metric's name and new value.
+ * Sparkplug commands have no acknowledgement, so the write counts as "written" only when the node reports the new
+ * value in its data; otherwise, after the timeout, "unknown". Sent once, never retried.
+ */
+import type { BoundTag, WriteResult } from "../../src/adapter.js";
+import { ConnectionError, TimeoutError, ValidationError } from "../../src/errors.js";
+import { coerceToTag } from "./mqtt-codec.js";
+import type { MqttConnection } from "./mqtt-connection.js";
+import { metricType, type SparkplugCodec, sparkplugTopic } from "./mqtt-sparkplug-codec.js";
+import type { SparkplugAddress } from "./mqtt-sparkplug-host.js";
+
+/** A write waiting for the node to report its value. */
+export interface WriteWaiter {
+  readonly address: SparkplugAddress;
+  /** Called with the metric's current value whenever the node reports; returns true when the write is confirmed. */
+  check(value: unknown): boolean;
+}
+
+/** Sends one command and waits for the value to come back in the node's data. */
+export async function writeMetric(
+  context: {
+    codec: SparkplugCodec | undefined;
+    connection: MqttConnection;
+    group: string;
+    timeoutMs: number;
+    waiters: Set<WriteWaiter>;
+  },
+  tag: BoundTag<SparkplugAddress>,
+  value: unknown,
+): Promise<WriteResult> {
+  const coerced = coerceToTag(tag.definition, value);
+  if ("problem" in coerced) {
+    const error = new ValidationError(`write of "${tag.name}": ${coerced.problem}`, { field: tag.name });
+    return { outcome: "failed", error, time: Date.now() };
+  }
+  const { codec, connection, group, timeoutMs, waiters } = context;
+  if (!codec || !connection.client) {
+    const error = new ConnectionError(`Sparkplug host for group "${group}" is not connected; the write was not sent`);
+    return { outcome: "failed", error, time: Date.now() };
+  }
+  const { node, device, metric } = tag.address;
+  const payload = codec.encode({
+    timestamp: Date.now(),
+    metrics: [{ name: metric, type: metricType(tag.definition), value: coerced.value as number }],
+  });
+  return new Promise<WriteResult>((resolve) => {
+    const waiter: WriteWaiter = {
+      address: tag.address,
+      check(current) {
+        const reported = coerceToTag(tag.definition, current);
+        if (!("value" in reported) || !Object.is(reported.value, coerced.value)) return false;
+        finish({ outcome: "written", time: Date.now() });
+        return true;
+      },
+    };
+    const timer = setTimeout(() => {
+      const where = `${group}/${node}${device ? `/${device}` : ""}`;
+      const error = new TimeoutError(
+        `${where} did not report "${metric}" = ${String(coerced.value)} within ${timeoutMs} ms after the command; ` +
+          "read the tag back before trying again",
+        timeoutMs,
+      );
+      finish({ outcome: "unknown", error, time: Date.now() });
+    }, timeoutMs);
+    const finish = (result: WriteResult) => {
+      clearTimeout(timer);
+      waiters.delete(waiter);
+      resolve(result);
+    };
+    waiters.add(waiter);
+    const topic = sparkplugTopic(group, device ? "DCMD" : "NCMD", node, device);
+    connection.publish(topic, Buffer.from(payload), { qos: 0 }).then(
+      (receipt) => {
+        if (receipt !== "sent")
+          finish({ outcome: "failed", error: new ConnectionError("the command was not sent"), time: Date.now() });
+      },
+      (error: Error) => finish({ outcome: "unknown", error, time: Date.now() }),
+    );
+  });
+}

@@ -1,0 +1,31 @@
+import { startBroker } from "plantwire/mqtt";
+import { describe, expect, it } from "vitest";
+import { commands } from "../../adapters/mqtt/mqtt-cli.js";
+import { rawClient, uniquePrefix } from "./mqtt-fixture.js";
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) } };
+}
+const command = (name: string) => commands.find((entry) => entry.name === name)!;
+
+describe("mqtt CLI", () => {
+  it("watch prints messages and stops after --count; bad arguments are usage errors", async () => {
+    const broker = await startBroker({ port: 0 });
+    const prefix = uniquePrefix("cli");
+    const device = await rawClient(broker.url);
+    await device.publishAsync(`${prefix}/a`, "hello", { qos: 1, retain: true });
+    const captured = io();
+    const code = await command("mqtt watch").run([broker.url, `${prefix}/#`, "--count", "1"], captured.io);
+    expect(code).toBe(0);
+    expect(captured.out.join("")).toContain(`${prefix}/a  hello`);
+    const wrong = io();
+    expect(await command("mqtt watch").run([broker.url, "a/#/b"], wrong.io)).toBe(2);
+    expect(wrong.err.join("")).toContain("#");
+    expect(await command("mqtt broker").run(["--port", "99999"], io().io)).toBe(2);
+    await device.publishAsync(`${prefix}/a`, "", { qos: 1, retain: true });
+    await device.endAsync();
+    await broker.close();
+  });
+});
