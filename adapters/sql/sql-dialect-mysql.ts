@@ -8,6 +8,7 @@ import { loadOptionalDependency } from "../../src/index.js";
 import {
   epochToParameter,
   quoteWith,
+  type ServerConnectionOptions,
   type SqlConnection,
   type SqlDialect,
   type SqlExecutor,
@@ -66,13 +67,7 @@ function bindable(value: unknown): unknown {
 }
 
 /** Opens a mysql2 pool from a URL, or wraps a pool passed in. */
-export async function openMysql(options: {
-  url?: string;
-  client?: MysqlClientShape;
-  poolSize: number;
-  timeoutMs: number;
-  adapterName: string;
-}): Promise<SqlConnection> {
+export async function openMysql(options: ServerConnectionOptions<MysqlClientShape>): Promise<SqlConnection> {
   let client = options.client;
   const owned = client === undefined;
   if (!client) {

@@ -6,6 +6,7 @@ import { loadOptionalDependency } from "../../src/index.js";
 import {
   epochToParameter,
   quoteWith,
+  type ServerConnectionOptions,
   type SqlConnection,
   type SqlDialect,
   type SqlExecutor,
@@ -63,13 +64,7 @@ async function rollbackQuietly(client: PostgresQueryableShape): Promise<void> {
 }
 
 /** Opens a pg pool from a URL, or wraps a pool/client passed in. */
-export async function openPostgres(options: {
-  url?: string;
-  client?: PostgresClientShape;
-  poolSize: number;
-  timeoutMs: number;
-  adapterName: string;
-}): Promise<SqlConnection> {
+export async function openPostgres(options: ServerConnectionOptions<PostgresClientShape>): Promise<SqlConnection> {
   let client = options.client;
   const owned = client === undefined;
   if (!client) {

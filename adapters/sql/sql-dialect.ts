@@ -16,6 +16,15 @@ export type SqlRow = Record<string, unknown>;
 /** Runs one statement: SQL text with the dialect's placeholders, and its parameters (never spliced into the text). */
 export type SqlExecutor = (sql: string, parameters: readonly unknown[]) => Promise<SqlRow[]>;
 
+/** What a server dialect (PostgreSQL, MariaDB) needs to open its pool, or to wrap a client passed in. */
+export interface ServerConnectionOptions<TClient> {
+  url?: string;
+  client?: TClient;
+  poolSize: number;
+  timeoutMs: number;
+  adapterName: string;
+}
+
 /** A live connection (or pool) to one database, behind the dialect's spelling. */
 export interface SqlConnection {
   readonly dialect: SqlDialect;

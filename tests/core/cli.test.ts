@@ -1,30 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-
-function capture() {
-  const io = {
-    stdout: "",
-    stderr: "",
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-  };
-  return io;
-}
+import { captureIo } from "../support/capture-io.js";
 
 describe("plantwire CLI", () => {
   it("prints help with exit code 0, and usage with 2 when called bare", async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(["--help"], io)).toBe(0);
     expect(io.stdout).toContain("Usage: plantwire <command>");
-    expect(await runCli([], capture())).toBe(2);
+    expect(await runCli([], captureIo())).toBe(2);
   });
 
   it("names an unknown command and exits 2", async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(["frobnicate"], io)).toBe(2);
     expect(io.stderr).toContain('Unknown command "frobnicate"');
   });
@@ -32,7 +19,7 @@ describe("plantwire CLI", () => {
   it("wires every command, including each adapter's, to its help", async () => {
     const { commandEntries } = await import("../../src/cli/commands.js");
     for (const entry of commandEntries) {
-      const io = capture();
+      const io = captureIo();
       expect(await runCli([...entry.name.split(" "), "--help"], io), entry.name).toBe(0);
       expect(io.stdout).toContain("Usage: plantwire");
     }

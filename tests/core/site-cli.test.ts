@@ -4,20 +4,7 @@ import { join } from "node:path";
 import { ConfigError, loadSite } from "plantwire";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-
-function capture() {
-  const io = {
-    stdout: "",
-    stderr: "",
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-  };
-  return io;
-}
+import { captureIo } from "../support/capture-io.js";
 
 function siteFile(text: string, tags?: string): string {
   const folder = mkdtempSync(join(tmpdir(), "plantwire-site-"));
@@ -49,7 +36,7 @@ describe("site files and the read command", () => {
       "adapters:\n  plc: { kind: memory, values: { speed: 1200.4, pressure: 6.254 } }\ntags: ./tags.yaml\n",
       tagsYaml,
     );
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(["read", "--site", file], io)).toBe(0);
     expect(io.stdout).toMatch(/speed\s+1200\s+rpm\s+good/);
     expect(io.stdout).toMatch(/pressure\s+6\.25\s+bar\s+good/);
@@ -57,7 +44,7 @@ describe("site files and the read command", () => {
 
   it("exits 1 when a tag is bad, and 3 with every config problem named", async () => {
     const partial = siteFile("adapters:\n  plc: { kind: memory, values: { speed: 1 } }\ntags: ./tags.yaml\n", tagsYaml);
-    const io = capture();
+    const io = captureIo();
     expect(await runCli(["read", "--site", partial], io)).toBe(1);
     expect(io.stdout).toMatch(/pressure\s+—\s+bar\s+bad \(config-error\)/);
 
@@ -67,7 +54,7 @@ describe("site files and the read command", () => {
     expect((error as ConfigError).issues.map((issue) => issue.path).sort()).toEqual(
       ["adapters.other", "adapters.plc.kind", "extra"].sort(),
     );
-    const cli = capture();
+    const cli = captureIo();
     expect(await runCli(["read", "--site", broken], cli)).toBe(3);
     expect(cli.stderr).toContain("adapters.plc.kind");
   });

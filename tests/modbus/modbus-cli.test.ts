@@ -3,26 +3,13 @@ import { type ModbusAddress, startModbusSimulator } from "plantwire/modbus";
 import { afterEach, describe, expect, it } from "vitest";
 import { modbus } from "../../adapters/modbus/modbus-adapter.js";
 import { commands } from "../../adapters/modbus/modbus-cli.js";
+import { captureIo } from "../support/capture-io.js";
 
 const probe = commands.find((command) => command.name === "modbus probe")!;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-function captured() {
-  const io = {
-    output: "",
-    errors: "",
-    out(text: string) {
-      io.output += text;
-    },
-    err(text: string) {
-      io.errors += text;
-    },
-  };
-  return io;
-}
 
 describe("plantwire modbus probe", () => {
   it("shows every type and word order side by side and points at the plausible layout", async () => {
@@ -37,29 +24,29 @@ describe("plantwire modbus probe", () => {
       float({ source: layout.holding(12, "float32", { unit: 3, wordOrder: "CDAB" }) }).source.address as ModbusAddress,
       -1500.5,
     );
-    const io = captured();
+    const io = captureIo();
     const code = await probe.run([simulator.url, "--unit", "3", "--start", "40011", "--count", "6"], io);
-    expect(io.errors).toBe("");
+    expect(io.stderr).toBe("");
     expect(code).toBe(0);
-    expect(io.output).toContain("holding registers 10–15");
-    expect(io.output).toMatch(/float32 starting at each address:/);
-    expect(io.output).toMatch(/^\s+10\s+\S+\s+\S+\s+6\.25\s/m); // at address 10 only the CDAB column reads 6.25
-    expect(io.output).toMatch(/most hits first:\n {2}float32 CDAB: 10=6.25, 12=-1500.5\n/);
+    expect(io.stdout).toContain("holding registers 10–15");
+    expect(io.stdout).toMatch(/float32 starting at each address:/);
+    expect(io.stdout).toMatch(/^\s+10\s+\S+\s+\S+\s+6\.25\s/m); // at address 10 only the CDAB column reads 6.25
+    expect(io.stdout).toMatch(/most hits first:\n {2}float32 CDAB: 10=6.25, 12=-1500.5\n/);
   });
 
   it("fails with a clear message and exit code on wrong input or a silent unit", async () => {
     const simulator = await startModbusSimulator();
     cleanups.push(() => simulator.close());
     simulator.setBehaviour(9, { kind: "dead" });
-    const wrong = captured();
+    const wrong = captureIo();
     expect(await probe.run(["http://x", "--count", "0"], wrong)).toBe(3);
-    expect(wrong.errors).toContain("modbus probe.url");
-    expect(wrong.errors).toContain("modbus probe.count");
-    const silent = captured();
+    expect(wrong.stderr).toContain("modbus probe.url");
+    expect(wrong.stderr).toContain("modbus probe.count");
+    const silent = captureIo();
     expect(await probe.run([simulator.url, "--unit", "9", "--timeout", "100"], silent)).toBe(1);
-    expect(silent.errors).toContain("unit 9");
-    const refused = captured();
+    expect(silent.stderr).toContain("unit 9");
+    const refused = captureIo();
     expect(await probe.run(["modbus+tcp://127.0.0.1:1"], refused)).toBe(1);
-    expect(refused.errors).toContain("cannot connect");
+    expect(refused.stderr).toContain("cannot connect");
   });
 });
