@@ -101,6 +101,11 @@ export interface Adapter<TAddress = unknown> {
   status(): AdapterStatus;
   /** Calls `listener` on every status change; returns a function that stops it. */
   onStatus(listener: (status: AdapterStatus) => void): () => void;
+  /**
+   * Checks the plant's tags against the peer once connected (e.g. OPC UA: the node exists, its DataType matches, its
+   * access level allows what the tag asks). Throws a ConfigError naming each tag. The plant calls it after connecting.
+   */
+  prepare?(tags: readonly BoundTag<TAddress>[]): Promise<void>;
   /** Builds a source from a config-file entry (the `source` object minus `adapter`). Throws a ConfigError. */
   parseSource?(raw: Readonly<Record<string, unknown>>): TagSource<TAddress>;
   /** Escape hatch: the underlying client (a modbus-serial client, a node-opcua session, ...), or undefined when closed. */

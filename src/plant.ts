@@ -136,9 +136,15 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
   async function ensureConnected(group: AdapterGroup): Promise<void> {
     const state = group.adapter.status().state;
     if (state === "connected" || state === "degraded") return;
-    group.connecting ??= group.adapter.connect().finally(() => {
-      group.connecting = undefined;
-    });
+    group.connecting ??= group.adapter
+      .connect()
+      .then(async () => {
+        // Tag checks against the peer are reported, not fatal: the adapter marks the offending tags bad on read.
+        await group.adapter.prepare?.(group.tags).catch(onError);
+      })
+      .finally(() => {
+        group.connecting = undefined;
+      });
     return group.connecting;
   }
 

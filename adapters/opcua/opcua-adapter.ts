@@ -155,6 +155,9 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
       const checks = await checked(tags);
       return readTags(session, tags, checks, signal);
     },
+    async prepare(tags) {
+      await adapter.verify(tags);
+    },
     async verify(tags) {
       const bound = bind(tags);
       const checks = await checked(bound);

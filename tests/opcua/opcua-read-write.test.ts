@@ -1,4 +1,13 @@
-import { type BoundTag, boolean, ConfigError, float, integer, ValidationError } from "plantwire";
+import {
+  type BoundTag,
+  boolean,
+  ConfigError,
+  createPlant,
+  defineTags,
+  float,
+  integer,
+  ValidationError,
+} from "plantwire";
 import { type OpcuaAddress, type OpcuaSimulator, opcua, startOpcuaSimulator } from "plantwire/opcua";
 import { waitFor } from "plantwire/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +116,26 @@ describe("opcua node checks", () => {
     const samples = await adapter.read(bound(tags));
     expect(samples[0]).toMatchObject({ quality: "good", value: 750 });
     expect(samples[1]).toMatchObject({ quality: "bad", reason: "config-error" });
+  });
+
+  it("checks every tag when the plant connects, reporting a mismatch as a config error", async () => {
+    const plantAdapter = opcua({ endpoint: simulator.endpoint, name: "plc", pkiFolder: `${folder.path}/client` });
+    const errors: unknown[] = [];
+    const plant = createPlant({
+      tags: defineTags({
+        speed: float({ source: plantAdapter.path("/Objects/Plant/Pump7/Speed") }),
+        wrong: boolean({ source: plantAdapter.node("ns=1;s=Plant.Pump7.Speed") }),
+      }),
+      onError: (error) => errors.push(error),
+    });
+    await plant.connect();
+    expect(errors).toHaveLength(1);
+    expect(ConfigError.isInstance(errors[0])).toBe(true);
+    expect((errors[0] as ConfigError).message).toMatch(/"wrong" is of type boolean/);
+    const snapshot = await plant.read();
+    expect(snapshot.sample("speed").quality).toBe("good");
+    expect(snapshot.sample("wrong")).toMatchObject({ quality: "bad", reason: "config-error" });
+    await plant.close();
   });
 
   it("names missing nodes, bad browse paths and write policies on read-only nodes", async () => {

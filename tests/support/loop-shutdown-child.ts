@@ -8,7 +8,11 @@ import { memoryAdapter } from "plantwire/testing";
 const auditFile = process.argv[2] as string;
 const drive = memoryAdapter({ name: "drive", values: { speed: 1000 } });
 const tags = defineTags({
-  speed: float({ range: [0, 1800], source: drive.key("speed"), write: { range: [600, 1500], approval: "automatic", automaticRange: [900, 1100] } }),
+  speed: float({
+    range: [0, 1800],
+    source: drive.key("speed"),
+    write: { range: [600, 1500], approval: "automatic", automaticRange: [900, 1100] },
+  }),
 });
 const plant = createPlant({ tags });
 const guard = createGuard({ plant, audit: auditFile, mode: "automatic" });
