@@ -35,6 +35,16 @@ function sourceSchema() {
     .strict();
 }
 
+/** A ConfigError for a source entry, with a worked example as the fix where no field-specific fix applies. */
+function sourceError(error: Parameters<typeof configIssuesFromZod>[0], example: string): ConfigError {
+  return new ConfigError(
+    configIssuesFromZod(error).map((issue) => ({
+      ...issue,
+      fix: issue.fix === "correct the value" ? `write source: ${example}` : issue.fix,
+    })),
+  );
+}
+
 /** Parses a file's source entry (without `adapter`). Throws a ConfigError whose paths are relative to the source. */
 export function parseTopicSource(
   builder: TopicBuilder,
@@ -42,15 +52,7 @@ export function parseTopicSource(
 ): TagSource<MqttAddress> {
   const parsed = sourceSchema().safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(
-      configIssuesFromZod(parsed.error).map((issue) => ({
-        ...issue,
-        fix:
-          issue.fix === "correct the value"
-            ? "write source: { adapter: <name>, topic: site/pump7/vib, path: /rms, qos: 1 }"
-            : issue.fix,
-      })),
-    );
+    throw sourceError(parsed.error, "{ adapter: <name>, topic: site/pump7/vib, path: /rms, qos: 1 }");
   }
   const { topic, ...options } = parsed.data;
   return builder.topic(topic, options as TopicSourceOptions);
@@ -71,15 +73,7 @@ export function parseMetricSource<TAddress>(
     .strict()
     .safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(
-      configIssuesFromZod(parsed.error).map((issue) => ({
-        ...issue,
-        fix:
-          issue.fix === "correct the value"
-            ? "write source: { adapter: <host>, node: Line1, metric: speed }"
-            : issue.fix,
-      })),
-    );
+    throw sourceError(parsed.error, "{ adapter: <host>, node: Line1, metric: speed }");
   }
   const { node, metric, device } = parsed.data;
   return builder.metric(node, metric, device === undefined ? {} : { device });
