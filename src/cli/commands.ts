@@ -31,6 +31,11 @@ function adapterCommands(
 /** Every command the CLI knows. */
 export const commandEntries: readonly CommandEntry[] = [
   {
+    name: "sim",
+    summary: "Run the plant simulator (Modbus, OPC UA, MQTT, SQLite historian)",
+    load: async () => (await import("./sim-command.js")).simCommand,
+  },
+  {
     name: "read",
     summary: "Read one snapshot of a site and print it as a table",
     load: async () => (await import("./read-commands.js")).readCommand,
