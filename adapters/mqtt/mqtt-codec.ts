@@ -62,7 +62,15 @@ export function coerceToTag(tag: AnyTag, raw: unknown): { value: unknown } | { p
 }
 
 function show(value: unknown): string {
-  const text = typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? "an array" : String(value);
+  // Never String() an object from outside: a payload like {"toString": false} would throw.
+  const text =
+    typeof value === "string"
+      ? JSON.stringify(value)
+      : Array.isArray(value)
+        ? "an array"
+        : value !== null && typeof value === "object"
+          ? "an object"
+          : String(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
