@@ -36,6 +36,11 @@ export const commandEntries: readonly CommandEntry[] = [
     load: async () => (await import("./sim-command.js")).simCommand,
   },
   {
+    name: "run",
+    summary: "Run a glue script (.js/.mjs, or .ts with tsx installed)",
+    load: async () => (await import("./run-command.js")).runCommand,
+  },
+  {
     name: "read",
     summary: "Read one snapshot of a site and print it as a table",
     load: async () => (await import("./read-commands.js")).readCommand,

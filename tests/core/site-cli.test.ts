@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadSite } from "plantwire";
@@ -57,5 +57,26 @@ describe("site files and the read command", () => {
     const cli = captureIo();
     expect(await runCli(["read", "--site", broken], cli)).toBe(3);
     expect(cli.stderr).toContain("adapters.plc.kind");
+  });
+});
+
+describe("the run command", () => {
+  it("runs JavaScript and TypeScript glue scripts, and names a missing script", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "plantwire-run-"));
+    const marker = join(folder, "ran.txt");
+    writeFileSync(
+      join(folder, "glue.mjs"),
+      `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(marker)}, "js");`,
+    );
+    writeFileSync(
+      join(folder, "glue.ts"),
+      `import { appendFileSync } from "node:fs"; const kind: string = "ts"; appendFileSync(${JSON.stringify(marker)}, kind);`,
+    );
+    expect(await runCli(["run", join(folder, "glue.mjs")], captureIo())).toBe(0);
+    expect(await runCli(["run", join(folder, "glue.ts")], captureIo())).toBe(0);
+    expect(readFileSync(marker, "utf8")).toBe("jsts");
+    const missing = captureIo();
+    expect(await runCli(["run", join(folder, "nope.ts")], missing)).toBe(1);
+    expect(missing.stderr).toContain("No script at");
   });
 });
