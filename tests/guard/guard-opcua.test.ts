@@ -23,11 +23,13 @@ describe("T10 through the guard to the OPC UA simulator", () => {
     });
     const simulator = await startOpcuaSimulator({ port: 0, tags: served, nodeset: "minimal" });
     simulator.set("setpoint", 5);
+    const folder = mkdtempSync(join(tmpdir(), "plantwire-t10-opcua-"));
     const plc = opcua({
       endpoint: simulator.endpoint,
       name: "plc",
       insecure: true,
       securityMode: "None",
+      pkiFolder: join(folder, "pki"),
       onWarning: () => {},
     });
     const tags = defineTags({
@@ -39,7 +41,7 @@ describe("T10 through the guard to the OPC UA simulator", () => {
       }),
     });
     const plant = createPlant({ tags });
-    const audit = join(mkdtempSync(join(tmpdir(), "plantwire-t10-opcua-")), "audit.jsonl");
+    const audit = join(folder, "audit.jsonl");
     const guard = createGuard({ plant, audit });
     const seen: { value: number; before: number }[] = [];
     try {

@@ -35,6 +35,7 @@ describe("plant simulator", () => {
       name: "plc",
       insecure: true,
       securityMode: "None",
+      pkiFolder: join(folder, "pki"),
       onWarning: () => {},
     });
     const bus = mqtt({ url: simulator.urls.mqtt!, name: "bus" });
