@@ -21,6 +21,7 @@ export {
 export * from "./audit/index.js";
 export { isChange } from "./change-detection.js";
 export * from "./context/index.js";
+export { withDeadline } from "./deadline.js";
 export {
   ApprovalError,
   BudgetExceededError,

@@ -12,12 +12,17 @@ function isMissing(error: unknown, packageName: string): boolean {
 
 /**
  * Imports `packageName` on first use. `usedBy` names the adapter in the error, e.g. "The Modbus adapter".
- * Returns the module's default export when it has one (CommonJS packages), else the namespace.
+ * Returns the module's default export when it has one (CommonJS packages), else the namespace; pass
+ * `{ namespace: true }` for ESM packages whose default export is not the API (aedes).
  */
-export async function loadOptionalDependency<TModule>(packageName: string, usedBy: string): Promise<TModule> {
+export async function loadOptionalDependency<TModule>(
+  packageName: string,
+  usedBy: string,
+  options: { namespace?: boolean } = {},
+): Promise<TModule> {
   try {
     const loaded = (await import(packageName)) as { default?: unknown };
-    return (loaded.default ?? loaded) as TModule;
+    return (options.namespace ? loaded : (loaded.default ?? loaded)) as TModule;
   } catch (error) {
     if (isMissing(error, packageName)) throw new MissingDependencyError(packageName, usedBy, { cause: error });
     throw error;

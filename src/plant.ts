@@ -4,6 +4,7 @@
  */
 import type { Adapter, AdapterStatus, BoundTag } from "./adapter.js";
 import { isChange } from "./change-detection.js";
+import { withDeadline } from "./deadline.js";
 import { ConfigError, PlantwireError, TimeoutError } from "./errors.js";
 import { HistoryBuffer } from "./history-buffer.js";
 import { badSample, isStale, type Sample, Snapshot, type TimedSample, Window } from "./sample.js";
@@ -99,19 +100,6 @@ function groupByAdapter(tags: TagDefinitions): Map<Adapter, AdapterGroup> {
   return groups;
 }
 
-/** Rejects with a TimeoutError when `promise` takes longer than `ms`. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(message, ms)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function describe(error: unknown): string {
   if (PlantwireError.isInstance(error)) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
@@ -150,20 +138,18 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
 
   async function readGroup(group: AdapterGroup, wanted: readonly BoundTag[]): Promise<[string, Sample][]> {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(
-          new TimeoutError(`adapter "${group.adapter.name}" did not answer within ${readTimeoutMs} ms`, readTimeoutMs),
-        );
-      }, readTimeoutMs);
-    });
     try {
-      const samples = await Promise.race([
+      const samples = await withDeadline(
         ensureConnected(group).then(() => group.adapter.read(wanted, controller.signal)),
-        deadline,
-      ]);
+        readTimeoutMs,
+        () => {
+          controller.abort();
+          return new TimeoutError(
+            `adapter "${group.adapter.name}" did not answer within ${readTimeoutMs} ms`,
+            readTimeoutMs,
+          );
+        },
+      );
       return wanted.map((tag, index) => [
         tag.name,
         samples[index] ?? badSample("other", "adapter returned no sample", now()),
@@ -172,8 +158,6 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
       const reason = TimeoutError.isInstance(error) ? "timeout" : "comm-failure";
       const detail = `${group.adapter.name}: ${describe(error)}`;
       return wanted.map((tag) => [tag.name, badSample(reason, detail, now())]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -267,7 +251,11 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
           const subscription = await withDeadline(
             ensureConnected(group).then(() => group.adapter.subscribe?.(wanted, ingest)),
             readTimeoutMs,
-            `adapter "${group.adapter.name}" did not accept a subscription within ${readTimeoutMs} ms`,
+            () =>
+              new TimeoutError(
+                `adapter "${group.adapter.name}" did not accept a subscription within ${readTimeoutMs} ms`,
+                readTimeoutMs,
+              ),
           );
           if (subscription) {
             if (stopped) await subscription.close();

@@ -11,9 +11,9 @@
  *     source: { adapter: drive, input: 10, dataType: float32 }
  * ```
  */
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import type { Adapter } from "./adapter.js";
+import { configFormatOf, parseConfigText, readConfigText } from "./config-file.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { markValidated, tagMapIssues } from "./tag-validation.js";
 import type { TagDefinitions, TagMap } from "./tags.js";
@@ -78,21 +78,7 @@ export async function parseTagMap(
   options: TagMapFileOptions & { file?: string },
 ): Promise<TagMap<TagDefinitions>> {
   const file = options.file ?? `<${format}>`;
-  let document: unknown;
-  try {
-    document = format === "json" ? JSON.parse(text) : (await import("yaml")).parse(text);
-  } catch (error) {
-    throw new ConfigError(
-      [
-        {
-          path: "(file)",
-          message: `not valid ${format.toUpperCase()}: ${(error as Error).message}`,
-          fix: "correct the syntax",
-        },
-      ],
-      { file, cause: error },
-    );
-  }
+  const document = await parseConfigText(text, format, file);
   if (!isRecord(document) || !isRecord(document.tags)) {
     throw new ConfigError(
       [{ path: "tags", message: "missing", fix: "put the tag definitions under a top-level tags: key" }],
@@ -138,30 +124,19 @@ export async function parseTagMap(
 
 /** Loads a tag map from a `.yaml`, `.yml` or `.json` file. Errors name the file, the field path and the fix. */
 export async function loadTagMap(file: string, options: TagMapFileOptions): Promise<TagMap<TagDefinitions>> {
-  const extension = extname(file).toLowerCase();
-  const format = extension === ".json" ? "json" : extension === ".yaml" || extension === ".yml" ? "yaml" : undefined;
+  const format = configFormatOf(file);
   if (!format) {
-    throw new ConfigError(
-      [{ path: "(file)", message: `unsupported extension "${extension}"`, fix: "use .yaml, .yml or .json" }],
-      {
-        file,
-      },
-    );
-  }
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
     throw new ConfigError(
       [
         {
           path: "(file)",
-          message: `cannot be read: ${(error as Error).message}`,
-          fix: "check the path and permissions",
+          message: `unsupported extension "${extname(file).toLowerCase()}"`,
+          fix: "use .yaml, .yml or .json",
         },
       ],
-      { file, cause: error },
+      { file },
     );
   }
+  const text = await readConfigText(file);
   return parseTagMap(text, format, { ...options, file });
 }

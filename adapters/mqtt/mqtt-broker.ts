@@ -5,7 +5,8 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { Aedes, AedesOptions } from "aedes";
-import { ConnectionError, MissingDependencyError } from "../../src/errors.js";
+import { ConnectionError } from "../../src/errors.js";
+import { loadOptionalDependency } from "../../src/optional-dependency.js";
 
 /** The default port of the embedded broker (never 1883, which belongs to a real broker). */
 export const DEFAULT_BROKER_PORT = 1884;
@@ -47,18 +48,9 @@ interface AedesModule {
  * aedes's default export is a migration warning, not the module, so `loadOptionalDependency` (which prefers the
  * default export) cannot be used here; this loads the namespace with the same "npm i aedes" error.
  */
-async function loadAedes(): Promise<AedesModule> {
-  try {
-    // A variable specifier keeps bundlers from turning this into require(): aedes is ESM-only.
-    const specifier = "aedes";
-    return (await import(specifier)) as unknown as AedesModule;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new MissingDependencyError("aedes", "The embedded MQTT broker", { cause: error });
-    }
-    throw error;
-  }
+function loadAedes(): Promise<AedesModule> {
+  // aedes is ESM-only and its default export is only a migration warning: take the namespace.
+  return loadOptionalDependency<AedesModule>("aedes", "The embedded MQTT broker", { namespace: true });
 }
 
 /** Starts an aedes broker in this process. */

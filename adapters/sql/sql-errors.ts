@@ -2,7 +2,13 @@
  * Turns driver errors (pg SQLSTATE codes, mysql2 errno, better-sqlite3 codes, socket errors) into plantwire's typed
  * errors, with a message naming the adapter.
  */
-import { ConnectionError, PlantwireError, ProtocolError, TimeoutError } from "../../src/index.js";
+import {
+  ConnectionError,
+  PlantwireError,
+  ProtocolError,
+  TimeoutError,
+  withDeadline as withCoreDeadline,
+} from "../../src/index.js";
 
 interface DriverError {
   code?: unknown;
@@ -72,23 +78,14 @@ export function toPlantwireError(error: unknown, adapterName: string, timeoutMs:
  * Races a driver call against a client-side deadline. The server-side statement timeout normally fires first; this
  * one catches a hung socket or a client passed in without a server-side limit.
  */
-export async function withDeadline<T>(work: Promise<T>, timeoutMs: number, adapterName: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new TimeoutError(
-            `sql adapter "${adapterName}": no answer within ${timeoutMs} ms. Fix: check the database load or raise statementTimeoutMs`,
-            timeoutMs,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withDeadline<T>(work: Promise<T>, timeoutMs: number, adapterName: string): Promise<T> {
+  return withCoreDeadline(
+    work,
+    timeoutMs,
+    () =>
+      new TimeoutError(
+        `sql adapter "${adapterName}": no answer within ${timeoutMs} ms. Fix: check the database load or raise statementTimeoutMs`,
+        timeoutMs,
+      ),
+  );
 }

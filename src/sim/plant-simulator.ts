@@ -56,9 +56,6 @@ type Publisher = {
 
 const writable = stationSignals.filter((signal) => signal.writable);
 
-/** The value a view carries for a signal: numbers, booleans and text as they are (the mode as its code). */
-const signalValue = (values: Record<string, unknown>, signal: StationSignal) => values[signal.name];
-
 /** Integer registers hold whole steps of their scale: round the physics to what the register can carry. */
 function registerValue(signal: StationSignal, value: unknown): number | boolean {
   if (typeof value !== "number") return value as boolean;
@@ -81,7 +78,7 @@ async function modbusView(port: number): Promise<Publisher & { url: string }> {
       for (const signal of stationSignals) {
         const address = addresses.get(signal.name);
         if (!address) continue;
-        server.setTag(address, registerValue(signal, signalValue(values, signal)));
+        server.setTag(address, registerValue(signal, values[signal.name]));
         pushed.set(signal.name, server.getTag(address));
       }
     },
@@ -108,7 +105,7 @@ async function opcuaView(port: number): Promise<Publisher & { url: string }> {
     url: server.endpoint,
     publish(values) {
       for (const signal of stationSignals) {
-        server.set(signal.name, signalValue(values, signal));
+        server.set(signal.name, values[signal.name]);
         pushed.set(signal.name, server.get(signal.name));
       }
     },
@@ -131,7 +128,7 @@ async function mqttView(port: number): Promise<Publisher & { url: string }> {
     url: broker.url,
     publish(values, time) {
       for (const signal of stationSignals) {
-        const payload = Buffer.from(JSON.stringify({ value: signalValue(values, signal), time }));
+        const payload = Buffer.from(JSON.stringify({ value: values[signal.name], time }));
         broker.aedes.publish(
           { cmd: "publish", topic: `${stationTopicPrefix}/${signal.name}`, payload, qos: 0, retain: true, dup: false },
           () => {},

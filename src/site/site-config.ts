@@ -10,9 +10,9 @@
  * tags: ./tags.yaml
  * ```
  */
-import { readFile } from "node:fs/promises";
-import { dirname, extname, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Adapter } from "../adapter.js";
+import { configFormatOf, parseConfigText, readConfigText } from "../config-file.js";
 import { configIssuesFromZod } from "../config-issues.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { lazyZod } from "../lazy-zod.js";
@@ -59,23 +59,8 @@ function siteSchema() {
 
 /** Loads a site file (YAML or JSON), creates its adapters and loads its tag map. Every problem names its field. */
 export async function loadSite(file: string): Promise<Site> {
-  const format = extname(file).toLowerCase() === ".json" ? "json" : "yaml";
-  let document: unknown;
-  try {
-    const text = await readFile(file, "utf8");
-    document = format === "json" ? JSON.parse(text) : (await import("yaml")).parse(text);
-  } catch (error) {
-    throw new ConfigError(
-      [
-        {
-          path: "(file)",
-          message: `cannot be read: ${(error as Error).message}`,
-          fix: "check the path and the syntax",
-        },
-      ],
-      { file, cause: error },
-    );
-  }
+  const format = configFormatOf(file) ?? "yaml";
+  const document = await parseConfigText(await readConfigText(file), format, file);
   const parsed = siteSchema().safeParse(document);
   if (!parsed.success) throw new ConfigError(configIssuesFromZod(parsed.error), { file });
   const issues: ConfigIssue[] = [];
