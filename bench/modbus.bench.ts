@@ -1,5 +1,7 @@
 /**
- * Modbus benchmarks, all against the in-process simulator over real loopback sockets, measured side by side:
+ * Modbus benchmarks against the simulator over real loopback sockets, measured side by side. The simulator and the
+ * fault proxy run in a process of their own (modbus-device.ts), as a device is another machine: in-process, their
+ * work would be timed as the client's. Measured:
  *  1. planned reads vs naive one-request-per-tag reads of a 1000-tag map over 4 units (target ≥ 150×), on loopback
  *     and through the fault proxy adding 1 ms each way (a gateway on a LAN),
  *  2. planned reads vs a hand-tuned block layout on a raw modbus-serial client, same decoders (target ≥ 0.95×),
@@ -7,11 +9,13 @@
  *     on loopback (the worst case for the SDK) and over the 1 ms link,
  *  4. pipelining (4 in flight) vs one request at a time over the 1 ms link,
  *  5. an all-analog sparse map (no status bits), planned vs naive, for a less favourable picture,
- *  6. the simulator's share of request time (it must not be the bottleneck).
+ *  6. the simulator's share of request time (it must not be the bottleneck), on an in-process simulator.
  */
 
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { type ModbusAddress, type ModbusDataType, modbus, startModbusSimulator } from "../adapters/modbus/index.js";
-import { tagDecoder } from "../adapters/modbus/modbus-values.js";
+import { responseSamples, tagDecoder } from "../adapters/modbus/modbus-values.js";
 import {
   type AnyTag,
   type BoundTag,
@@ -20,7 +24,7 @@ import {
   float,
   type TagDefinitions,
 } from "../src/index.js";
-import { startFaultProxy } from "../tests/support/fault-proxy.js";
+import type { FaultMode } from "../tests/support/fault-proxy.js";
 import { type BenchResult, ratioResult, timeSideBySide } from "./bench-kit.js";
 
 const units = [1, 2, 3, 4];
@@ -74,23 +78,52 @@ interface RawClient {
   close(callback: () => void): void;
 }
 
+/** The device process: the simulator and the fault proxy in front of it. */
+async function startDevice(values: [ModbusAddress, number | boolean][]) {
+  const child = fork(fileURLToPath(new URL("./modbus-device.ts", import.meta.url)), { execArgv: ["--import", "tsx"] });
+  const answer = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`the bench's device process exited with ${code}`));
+      child.once("exit", exited);
+      child.once("message", (message) => {
+        child.off("exit", exited);
+        resolve(message as T);
+      });
+    });
+  const ready = answer<{ port: number; proxyPort: number }>();
+  child.send({ values });
+  const { port, proxyPort } = await ready;
+  return {
+    port,
+    proxyPort,
+    async setProxy(mode: FaultMode) {
+      const done = answer();
+      child.send({ proxy: mode });
+      await done;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.send("close");
+      }),
+  };
+}
+
 export default async function modbusBench(): Promise<BenchResult[]> {
-  const simulator = await startModbusSimulator();
-  const proxy = await startFaultProxy({ port: simulator.port });
-  const url = simulator.url;
-  const lan = `modbus+tcp://127.0.0.1:${proxy.port}`;
+  const layout = modbus({ url: "modbus+tcp://127.0.0.1:502", name: "layout" });
+  const tags = bind(plantMap(layout, false));
+  const analogTags = bind(plantMap(layout, true));
+  const device = await startDevice(
+    tags.map((tag, index) => [tag.address, tag.definition.type === "boolean" ? index % 3 === 0 : index % 1000]),
+  );
+  const url = `modbus+tcp://127.0.0.1:${device.port}`;
+  const lan = `modbus+tcp://127.0.0.1:${device.proxyPort}`;
   const planned = modbus({ url, name: "planned" });
   const naive = modbus({ url, name: "naive", requestPerTag: true });
   const lanPlanned = modbus({ url: lan, name: "lan-planned" });
   const lanNaive = modbus({ url: lan, name: "lan-naive", requestPerTag: true });
   const pipelined = modbus({ url: lan, name: "pipelined", maxInFlight: 4 });
   const adapters = [planned, naive, lanPlanned, lanNaive, pipelined];
-  const tags = bind(plantMap(planned, false));
-  for (const [index, tag] of tags.entries()) {
-    if (tag.definition.type === "boolean") simulator.setTag(tag.address, index % 3 === 0);
-    else simulator.setTag(tag.address, index % 1000);
-  }
-  const analogTags = bind(plantMap(planned, true));
   await Promise.all(adapters.map((adapter) => adapter.connect()));
   const { default: ModbusRTU } = (await import("modbus-serial")) as unknown as { default: new () => RawClient };
   const connectRaw = async (port: number) => {
@@ -99,8 +132,8 @@ export default async function modbusBench(): Promise<BenchResult[]> {
     client.setTimeout(1000);
     return client;
   };
-  const raw = await connectRaw(simulator.port);
-  const lanRaw = await connectRaw(proxy.port);
+  const raw = await connectRaw(device.port);
+  const lanRaw = await connectRaw(device.proxyPort);
 
   const blocks = planned.plan(tags).requests;
   const check = (samples: { quality: string }[]) => {
@@ -130,8 +163,8 @@ export default async function modbusBench(): Promise<BenchResult[]> {
       raw.setID(block.unit);
       buffers.push((await raw.readHoldingRegisters(block.start, block.count)).buffer);
     }
-    const receivedTime = Date.now();
-    const samples = handLayout.map((tag) => tag.decode(buffers[tag.block], undefined, tag.offset, receivedTime));
+    const response = responseSamples(Date.now());
+    const samples = handLayout.map((tag) => tag.decode(buffers[tag.block], undefined, tag.offset, response));
     check(samples);
   };
 
@@ -160,9 +193,9 @@ export default async function modbusBench(): Promise<BenchResult[]> {
     sdkRead(naive),
     sdkRead(planned),
     20,
-    `${map}; in-process simulator over loopback`,
+    `${map}; simulator in its own process, over loopback`,
   );
-  proxy.setMode({ kind: "latency", ms: 1 });
+  await device.setProxy({ kind: "latency", ms: 1 });
   await perTag(
     "modbus: planned vs naive, 1 ms link (tags/s)",
     sdkRead(lanNaive),
@@ -170,7 +203,7 @@ export default async function modbusBench(): Promise<BenchResult[]> {
     20,
     "through the fault proxy adding ≥1 ms each way, like a gateway on a LAN",
   );
-  proxy.setMode({ kind: "pass" });
+  await device.setProxy({ kind: "pass" });
 
   const versusHand = await timeSideBySide(repeat(50, readHandTuned), repeat(50, sdkRead(planned)), 9);
   results.push(
@@ -214,7 +247,7 @@ export default async function modbusBench(): Promise<BenchResult[]> {
     50,
     "worst case: 4 loopback round trips are so cheap that decoding 1000 tags shows",
   );
-  proxy.setMode({ kind: "latency", ms: 1 });
+  await device.setProxy({ kind: "latency", ms: 1 });
   await sdkVersusRaw(
     "modbus: SDK read vs raw library, 1 ms link (time)",
     lanRaw,
@@ -223,7 +256,7 @@ export default async function modbusBench(): Promise<BenchResult[]> {
     "through the fault proxy adding ≥1 ms each way",
   );
   const pipelining = await timeSideBySide(repeat(5, sdkRead(lanPlanned)), repeat(5, sdkRead(pipelined)), 5);
-  proxy.setMode({ kind: "pass" });
+  await device.setProxy({ kind: "pass" });
   results.push(
     ratioResult(
       "modbus: pipelining (4 in flight) vs off, 1 ms link (time)",
@@ -244,7 +277,11 @@ export default async function modbusBench(): Promise<BenchResult[]> {
       `${analogTags.length} analog tags with 0–2 register gaps need ${analogRequests} requests: the ratio follows the request count (target: half of it)`,
     ),
   );
-  // The simulator's own handling time per request, against the whole round trip seen by the raw client.
+  // The simulator's own handling time per request, against the whole round trip seen by a raw client: in-process,
+  // so that its handler can be timed.
+  const simulator = await startModbusSimulator();
+  for (const tag of tags) simulator.setTag(tag.address, tag.definition.type === "boolean" ? true : 1);
+  const local = await connectRaw(simulator.port);
   const store = simulator.store;
   const handle = store.handle.bind(store);
   let simulatorMs = 0;
@@ -256,7 +293,7 @@ export default async function modbusBench(): Promise<BenchResult[]> {
   };
   const before = store.requestCount;
   const start = performance.now();
-  await repeat(100, rawBlocks(raw))();
+  await repeat(100, rawBlocks(local))();
   const totalMs = performance.now() - start;
   const requests = store.requestCount - before;
   results.push(
@@ -269,9 +306,9 @@ export default async function modbusBench(): Promise<BenchResult[]> {
     ),
   );
 
-  for (const client of [raw, lanRaw]) await new Promise<void>((resolve) => client.close(() => resolve()));
+  for (const client of [raw, lanRaw, local]) await new Promise<void>((resolve) => client.close(() => resolve()));
   await Promise.all(adapters.map((adapter) => adapter.close()));
-  await proxy.close();
+  await device.close();
   await simulator.close();
   return results;
 }

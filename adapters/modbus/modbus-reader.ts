@@ -16,7 +16,7 @@ import type { UnitBreaker } from "./modbus-breaker.js";
 import { ModbusExceptionError, type ModbusReadAnswer } from "./modbus-errors.js";
 import { type Plan, type PlannedRequest, planRequests, type ResolvedPlannerOptions } from "./modbus-planner.js";
 import type { ModbusOperation, ModbusTransport } from "./modbus-transport.js";
-import { compatibilityProblem, type TagDecoder, tagDecoder } from "./modbus-values.js";
+import { compatibilityProblem, responseSamples, type TagDecoder, tagDecoder } from "./modbus-values.js";
 
 interface CompiledRequest {
   readonly request: PlannedRequest;
@@ -123,13 +123,13 @@ export async function readUnit(
       const problem = answerProblem(compiled.request, answer);
       if (problem)
         throw new ProtocolError(`${adapterName}, unit ${unit}, ${compiled.what}: malformed answer (${problem})`);
-      const receivedTime = Date.now();
+      const response = responseSamples(Date.now());
       const wire = isBitArea(compiled.request.area) ? undefined : answer.buffer;
       const bits = isBitArea(compiled.request.area) ? answer.data : undefined;
       const { items } = compiled.request;
       for (let index = 0; index < items.length; index++) {
         const item = items[index] as { index: number; offset: number };
-        samples[item.index] = (compiled.decoders[index] as TagDecoder)(wire, bits, item.offset, receivedTime);
+        samples[item.index] = (compiled.decoders[index] as TagDecoder)(wire, bits, item.offset, response);
       }
     } catch (error) {
       const message = (error as Error).message;

@@ -24,6 +24,26 @@ const integerTypes = new Set(["int16", "uint16", "int32", "uint32", "int64", "ui
 const numericTypes = new Set([...integerTypes, "float32", "float64"]);
 
 /**
+ * What every tag decoded from one response shares: the time it arrived, and the two good boolean samples. Samples
+ * are immutable, so the status bits of a response (often most of a map) share two frozen objects instead of
+ * allocating one each.
+ */
+export interface ResponseSamples {
+  readonly receivedTime: number;
+  readonly on: Sample<boolean>;
+  readonly off: Sample<boolean>;
+}
+
+/** The shared part of the samples of a response received at `receivedTime`. */
+export function responseSamples(receivedTime: number): ResponseSamples {
+  return {
+    receivedTime,
+    on: Object.freeze({ value: true, quality: "good", receivedTime }),
+    off: Object.freeze({ value: false, quality: "good", receivedTime }),
+  };
+}
+
+/**
  * Decodes one tag from a register response (`wire`, at register `offset`) or a bit response (`bits`, at `offset`)
  * into its sample. Built once per tag and plan; runs on every poll.
  */
@@ -31,7 +51,7 @@ export type TagDecoder = (
   wire: Buffer | undefined,
   bits: readonly (number | boolean)[] | undefined,
   offset: number,
-  receivedTime: number,
+  response: ResponseSamples,
 ) => Sample;
 
 /** Why a tag cannot use a source of this data type, or undefined when it can. */
@@ -59,11 +79,17 @@ export function tagDecoder(tag: AnyTag, address: ModbusAddress, adapter: string)
     // Status bits are often most of a map: a dedicated path with straight byte access and no conversions.
     const byte = bit < 8 ? 1 : 0;
     const mask = 1 << (bit & 7);
-    return (wire, _, at, receivedTime) => {
+    return (wire, _, at, response) => {
       const value = (wire as Buffer)[at * 2 + byte];
-      return value === undefined
-        ? short(at, (wire as Buffer).length, receivedTime)
-        : { value: (value & mask) !== 0, quality: "good", receivedTime };
+      if (value === undefined) return short(at, (wire as Buffer).length, response.receivedTime);
+      return (value & mask) !== 0 ? response.on : response.off;
+    };
+  }
+  if (isBitArea(address.area) && tag.type === "boolean") {
+    return (_, bits, at, response) => {
+      const value = (bits as readonly (number | boolean)[])[at];
+      if (value === undefined) return bad("decode-error", `no bit ${at} in the answer`, response.receivedTime);
+      return value === true || value === 1 ? response.on : response.off;
     };
   }
   let raw: (wire: Buffer, bits: readonly (number | boolean)[], at: number) => RawValue;
@@ -74,7 +100,7 @@ export function tagDecoder(tag: AnyTag, address: ModbusAddress, adapter: string)
     raw = (wire, _, at) => reader(wire, at);
   }
   const convert = converter(tag, address, bad);
-  return (wire, bits, at, receivedTime) => {
+  return (wire, bits, at, { receivedTime }) => {
     let value: RawValue;
     try {
       value = raw(wire as Buffer, bits as readonly (number | boolean)[], at);

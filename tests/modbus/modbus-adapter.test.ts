@@ -1,4 +1,4 @@
-import { ConfigError, createPlant, defineTags, float, integer, parseTagMap } from "plantwire";
+import { boolean, ConfigError, createPlant, defineTags, float, integer, parseTagMap } from "plantwire";
 import { type ModbusAddress, modbus, parseClassicAddress, startModbusSimulator } from "plantwire/modbus";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -127,6 +127,33 @@ describe("modbus reads", () => {
     expect(snapshot.value("good")).toBe(7);
     expect(snapshot.sample("refused")).toMatchObject({ quality: "bad", reason: "device-error" });
     expect(snapshot.sample("refused").detail).toContain("illegal data address");
+  });
+
+  it("reads status bits and coils as right, immutable samples", async () => {
+    const { simulator, drive } = await simulatorAndAdapter();
+    const tags = defineTags({
+      run: boolean({ source: drive.holding(20, "bool", { bit: 0 }) }),
+      trip: boolean({ source: drive.holding(20, "bool", { bit: 9 }) }),
+      ready: boolean({ source: drive.holding(20, "bool", { bit: 15 }) }),
+      pump: boolean({ source: drive.coil(3) }),
+      valve: boolean({ source: drive.coil(4) }),
+    });
+    simulator.setTag(tags.run.source.address as ModbusAddress, true);
+    simulator.setTag(tags.trip.source.address as ModbusAddress, false);
+    simulator.setTag(tags.ready.source.address as ModbusAddress, true);
+    simulator.setTag(tags.pump.source.address as ModbusAddress, true);
+    const bound = Object.entries(tags).map(([name, definition]) => ({
+      name,
+      definition,
+      address: definition.source.address as ModbusAddress,
+    }));
+    await drive.connect();
+    const samples = await drive.read(bound);
+    expect(samples.map((sample) => sample.value)).toEqual([true, false, true, true, false]);
+    for (const sample of samples) {
+      expect(sample.quality).toBe("good");
+      expect(() => Object.assign(sample, { value: "tampered" })).toThrow(TypeError);
+    }
   });
 
   it("per-unit isolation: with one of three units dead, the others arrive every poll", async () => {

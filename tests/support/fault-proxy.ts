@@ -74,12 +74,15 @@ export async function startFaultProxy(target: { host?: string; port: number }, l
   const server = net.createServer((client) => {
     connectionCount++;
     const pair: Pair = { client, server: undefined, forwarded: 0 };
+    // A wire does not hold bytes back: without this, Nagle's algorithm in the proxy would delay pipelined frames.
+    client.setNoDelay(true);
     pairs.add(pair);
     client.on("error", () => destroy(pair, false));
     client.on("close", () => destroy(pair, false));
     client.on("data", (chunk) => forward(pair, "client", chunk));
     if (mode.kind === "blackhole") return; // accept and hold: never connect upstream
     const upstream = net.connect(target.port, target.host ?? "127.0.0.1");
+    upstream.setNoDelay(true);
     pair.server = upstream;
     upstream.on("data", (chunk) => forward(pair, "server", chunk));
     upstream.on("error", () => destroy(pair, true));
