@@ -12,13 +12,19 @@ import { fetchServerCertificate, trustServerCertificate } from "./opcua-trust.js
 const securityUsage = `  --security-mode <m>    SignAndEncrypt (default), Sign or None
   --security-policy <p>  Basic256Sha256 (default), Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, ...
   --insecure             allow mode None or a deprecated policy
-  --pki <folder>         the PKI folder (default ./pki/opcua)`;
+  --pki <folder>         the PKI folder (default ./pki/opcua)
+  --user <name>          log in as this user; the password comes from the environment variable
+                         PLANTWIRE_OPCUA_PASSWORD (never from the command line, where others can read it)
+  --user-cert <file>     log in with an X.509 user certificate (PEM or DER), with --user-key <file>`;
 
 const connectionOptions = {
   "security-mode": { type: "string" },
   "security-policy": { type: "string" },
   insecure: { type: "boolean" },
   pki: { type: "string" },
+  user: { type: "string" },
+  "user-cert": { type: "string" },
+  "user-key": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -90,8 +96,57 @@ ${securityUsage}`,
   },
 };
 
-function security(values: { "security-mode"?: string; "security-policy"?: string; insecure?: boolean; pki?: string }) {
+interface ConnectionValues {
+  "security-mode"?: string;
+  "security-policy"?: string;
+  insecure?: boolean;
+  pki?: string;
+  user?: string;
+  "user-cert"?: string;
+  "user-key"?: string;
+}
+
+/** The user token from the command line. Throws a ConfigError naming the flag to fix. */
+function userToken(values: ConnectionValues, env: NodeJS.ProcessEnv): OpcuaOptions["user"] {
+  const certificate = values["user-cert"];
+  const key = values["user-key"];
+  if (values.user !== undefined && (certificate !== undefined || key !== undefined)) {
+    throw new ConfigError([
+      { path: "--user", message: "a user name and a user certificate were both given", fix: "give one of them" },
+    ]);
+  }
+  if (values.user !== undefined) {
+    const password = env.PLANTWIRE_OPCUA_PASSWORD;
+    if (password === undefined) {
+      throw new ConfigError([
+        {
+          path: "PLANTWIRE_OPCUA_PASSWORD",
+          message: `no password for user "${values.user}"`,
+          fix: "set the environment variable PLANTWIRE_OPCUA_PASSWORD to the password",
+        },
+      ]);
+    }
+    return { username: values.user, password };
+  }
+  if (certificate !== undefined || key !== undefined) {
+    if (certificate === undefined || key === undefined) {
+      throw new ConfigError([
+        {
+          path: certificate === undefined ? "--user-cert" : "--user-key",
+          message: "a user certificate needs both its certificate and its private key",
+          fix: "give --user-cert <file> and --user-key <file>",
+        },
+      ]);
+    }
+    return { certificateFile: certificate, privateKeyFile: key };
+  }
+  return undefined;
+}
+
+function security(values: ConnectionValues, env: NodeJS.ProcessEnv = process.env) {
   const options: Partial<OpcuaOptions> = {};
+  const user = userToken(values, env);
+  if (user) options.user = user;
   if (values["security-mode"] !== undefined) options.securityMode = values["security-mode"] as OpcuaSecurityMode;
   if (values["security-policy"] !== undefined)
     options.securityPolicy = values["security-policy"] as OpcuaSecurityPolicy;

@@ -38,6 +38,7 @@ beforeAll(async () => {
     port: 0,
     pkiFolder: join(folder.path, "server"),
     generate: 2000,
+    users: { operator: "secret" },
     operationLimits: { maxNodesPerBrowse: 25, maxNodesPerRead: 500 },
     variables: [
       { path: "Plant/Pump7/Speed", dataType: "Double", value: 750, unit: "rpm", range: [0, 1800], writable: true },
@@ -124,6 +125,38 @@ describe("opcua browse to tag map", () => {
     expect(snapshot.value("Pump7.Batch")).toBe("B-17");
     expect(snapshot.value("Pump7.Starts")).toBe(12);
     await plant.close();
+  });
+
+  it("logs in as a user whose password comes from the environment, and says what to set when it is missing", async () => {
+    const out = join(folder.path, "as-operator.yaml");
+    const args = [simulator.endpoint, "--root", "/Objects/Plant", "--out", out, "--pki", clientPki];
+    const saved = process.env.PLANTWIRE_OPCUA_PASSWORD;
+    try {
+      delete process.env.PLANTWIRE_OPCUA_PASSWORD;
+      const missing = capture();
+      expect(await command("opcua browse").run([...args, "--user", "operator"], missing.io)).toBe(3);
+      expect(missing.output.err).toContain("PLANTWIRE_OPCUA_PASSWORD");
+      process.env.PLANTWIRE_OPCUA_PASSWORD = "nope";
+      const wrong = capture();
+      expect(await command("opcua browse").run([...args, "--user", "operator"], wrong.io)).toBe(1);
+      process.env.PLANTWIRE_OPCUA_PASSWORD = "secret";
+      const before = simulator.userLogins;
+      const right = capture();
+      const code = await command("opcua browse").run([...args, "--user", "operator"], right.io);
+      expect(code, right.output.err).toBe(0);
+      expect(simulator.userLogins).toBeGreaterThan(before);
+      expect(right.output.out).toMatch(/wrote 4 tags/);
+      const both = capture();
+      const mixed = [...args, "--user", "operator", "--user-cert", "c.pem", "--user-key", "k.pem"];
+      expect(await command("opcua browse").run(mixed, both.io)).toBe(3);
+      expect(both.output.err).toContain("give one of them");
+      const half = capture();
+      expect(await command("opcua browse").run([...args, "--user-cert", "c.pem"], half.io)).toBe(3);
+      expect(half.output.err).toContain("--user-key");
+    } finally {
+      if (saved === undefined) delete process.env.PLANTWIRE_OPCUA_PASSWORD;
+      else process.env.PLANTWIRE_OPCUA_PASSWORD = saved;
+    }
   });
 
   it("rejects bad command lines with the usage", async () => {
