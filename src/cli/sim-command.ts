@@ -1,4 +1,5 @@
 /** `plantwire sim`: the plant simulator, serving the pumping station over every protocol until Ctrl+C. */
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import type { PumpFault } from "../sim/pump-station-model.js";
 import { type CliCommand, exitCodes } from "./cli-command.js";
@@ -7,12 +8,13 @@ const faults: readonly PumpFault[] = ["bearing-wear", "cavitation", "sensor-drif
 
 export const simCommand: CliCommand = {
   name: "sim",
-  summary: "Run the plant simulator: a pumping station over Modbus, OPC UA, MQTT and a SQLite historian",
+  summary: "Run the plant simulator: a pumping station over Modbus, OPC UA, MQTT, Sparkplug B and a SQLite historian",
   usage: `Usage: plantwire sim [--seed 7] [--speedup 1] [--modbus-port 5020] [--opcua-port 4840] [--mqtt-port 1884]
-                     [--historian ./plantwire-sim.db] [--no-modbus] [--no-opcua] [--no-mqtt] [--no-historian]
-                     [--fault <${faults.join("|")}>]... [--duration-ms N]
-Serves on 127.0.0.1 only. Writes to the speed setpoint (Modbus holding 0, OPC UA ns=1;s=PumpStation.speedSetpoint)
-change the process. Stops on Ctrl+C or after --duration-ms.`,
+                     [--historian ./plantwire-sim.db] [--no-modbus] [--no-opcua] [--no-mqtt] [--no-sparkplug]
+                     [--no-historian] [--fault <${faults.join("|")}>]... [--duration-ms N]
+Serves on 127.0.0.1 only; Sparkplug B shares the MQTT broker (--no-mqtt turns both off). Writes to the speed
+setpoint (Modbus holding 0, OPC UA ns=1;s=PumpStation.speedSetpoint, Sparkplug DCMD speedSetpoint) change the
+process. Stops on Ctrl+C or after --duration-ms.`,
   async run(args, io) {
     const { values } = parseArgs({
       args: [...args],
@@ -26,6 +28,7 @@ change the process. Stops on Ctrl+C or after --duration-ms.`,
         "no-modbus": { type: "boolean" },
         "no-opcua": { type: "boolean" },
         "no-mqtt": { type: "boolean" },
+        "no-sparkplug": { type: "boolean" },
         "no-historian": { type: "boolean" },
         fault: { type: "string", multiple: true },
         "duration-ms": { type: "string" },
@@ -38,17 +41,26 @@ change the process. Stops on Ctrl+C or after --duration-ms.`,
       }
     }
     const { startPlantSimulator } = await import("../sim/plant-simulator.js");
+    const { stationSparkplugDevice, stationSparkplugGroup, stationSparkplugNode } = await import(
+      "../sim/station-views.js"
+    );
+    const { stationTagMapFile } = await import("../sim/station-tag-map-files.js");
     const simulator = await startPlantSimulator({
       seed: Number(values.seed),
       speedup: Number(values.speedup),
       modbus: values["no-modbus"] ? false : { port: Number(values["modbus-port"]) },
       opcua: values["no-opcua"] ? false : { port: Number(values["opcua-port"]) },
       mqtt: values["no-mqtt"] ? false : { port: Number(values["mqtt-port"]) },
+      sparkplug: !values["no-sparkplug"],
       historian: values["no-historian"] ? false : { file: values.historian },
     });
     for (const fault of values.fault ?? []) await simulator.setFault(fault as PumpFault, true);
     io.out("plantwire simulator: a pumping station (simulated, not a plant)\n");
-    for (const [protocol, url] of Object.entries(simulator.urls)) io.out(`  ${protocol.padEnd(9)} ${url}\n`);
+    const sparkplugIds = `group ${stationSparkplugGroup}, edge node ${stationSparkplugNode}, device ${stationSparkplugDevice}`;
+    for (const [protocol, url] of Object.entries(simulator.urls)) {
+      io.out(`  ${protocol.padEnd(9)} ${url}${protocol === "sparkplug" ? ` (${sparkplugIds})` : ""}\n`);
+    }
+    io.out(`  tag maps  ${dirname(stationTagMapFile("modbus"))}\n`);
     if (values.fault?.length) io.out(`  faults    ${values.fault.join(", ")}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -1,7 +1,7 @@
 /**
- * The plant simulator: the pumping station's physics served at once over Modbus TCP, OPC UA, MQTT (JSON on the
- * embedded broker) and a SQLite historian that keeps recording, on ports that do not clash with standard services.
- * Writes to the setpoints (over Modbus or OPC UA) change the process.
+ * The plant simulator: the pumping station's physics served at once over Modbus TCP, OPC UA, MQTT (plain JSON and
+ * Sparkplug B on the embedded broker) and a SQLite historian that keeps recording, on ports that do not clash with
+ * standard services. Writes to the setpoints (over Modbus, OPC UA or Sparkplug B) change the process.
  */
 import { modbus, startModbusSimulator } from "../../adapters/modbus/index.js";
 import { startBroker } from "../../adapters/mqtt/mqtt-broker.js";
@@ -10,7 +10,9 @@ import { startOpcuaSimulator } from "../../adapters/opcua/opcua-simulator.js";
 import { sql } from "../../adapters/sql/sql-adapter.js";
 import { createPlantwireSchema, plantwireHistorian } from "../../adapters/sql/sql-schema.js";
 import { type PumpFault, PumpStationModel } from "./pump-station-model.js";
+import type { SimulatorView } from "./simulator-view.js";
 import { type StationSignal, stationSignals } from "./station-signals.js";
+import { sparkplugView } from "./station-sparkplug-view.js";
 import { modbusStationTags, opcuaStationTags, stationTopicPrefix } from "./station-views.js";
 
 /** Options of {@link startPlantSimulator}. Each protocol can be turned off with `false`. */
@@ -25,8 +27,13 @@ export interface PlantSimulatorOptions {
   modbus?: { port?: number } | false;
   /** OPC UA on 127.0.0.1 (security None offered alongside the secure policies: a simulator, not a plant). @default { port: 4840 } */
   opcua?: { port?: number } | false;
-  /** The embedded MQTT broker on 127.0.0.1. @default { port: 1884 } */
+  /** The embedded MQTT broker on 127.0.0.1, with one retained JSON message per signal. @default { port: 1884 } */
   mqtt?: { port?: number } | false;
+  /**
+   * The station as a Sparkplug B edge node on the embedded broker (group "plantwire", edge node "pump-station",
+   * device "pump7"). Needs the broker: off when `mqtt` is false. @default true
+   */
+  sparkplug?: boolean;
   /** The SQLite historian file. @default { file: "./plantwire-sim.db" } */
   historian?: { file?: string } | false;
 }
@@ -35,7 +42,7 @@ export interface PlantSimulatorOptions {
 export interface PlantSimulator {
   readonly model: PumpStationModel;
   /** Where each view is served. */
-  readonly urls: { modbus?: string; opcua?: string; mqtt?: string; historian?: string };
+  readonly urls: { modbus?: string; opcua?: string; mqtt?: string; sparkplug?: string; historian?: string };
   /** Turns a fault on or off. "comms-loss" makes the Modbus and OPC UA servers stop answering. */
   setFault(fault: PumpFault, active: boolean): Promise<void>;
   /** Advances the process now by `seconds` and publishes the new values (tests and demos). */
@@ -43,16 +50,6 @@ export interface PlantSimulator {
   /** Stops every server and the historian. */
   close(): Promise<void>;
 }
-
-type Publisher = {
-  publish(values: Record<string, unknown>, time: number): void | Promise<void>;
-  /** The setpoints written by clients since the last publish, if any. */
-  written?(): Partial<Record<"speedSetpoint" | "mode", number>>;
-  close(): Promise<void>;
-  suspend?(active: boolean): Promise<void>;
-  /** Writes out anything buffered (the historian's batch). */
-  flush?(): Promise<void>;
-};
 
 const writable = stationSignals.filter((signal) => signal.writable);
 
@@ -65,7 +62,7 @@ function registerValue(signal: StationSignal, value: unknown): number | boolean 
   return Number((Math.round(value / step) * step).toFixed(6));
 }
 
-async function modbusView(port: number): Promise<Publisher & { url: string }> {
+async function modbusView(port: number): Promise<SimulatorView> {
   const server = await startModbusSimulator({ port });
   const layout = modbusStationTags(modbus({ url: server.url, unit: 1, name: "layout" }));
   const addresses = new Map(
@@ -97,7 +94,7 @@ async function modbusView(port: number): Promise<Publisher & { url: string }> {
   };
 }
 
-async function opcuaView(port: number): Promise<Publisher & { url: string }> {
+async function opcuaView(port: number): Promise<SimulatorView> {
   const tags = opcuaStationTags(opcua({ endpoint: "opc.tcp://127.0.0.1:1", name: "layout" }));
   const server = await startOpcuaSimulator({ port, tags });
   const pushed = new Map<string, unknown>();
@@ -122,7 +119,7 @@ async function opcuaView(port: number): Promise<Publisher & { url: string }> {
   };
 }
 
-async function mqttView(port: number): Promise<Publisher & { url: string }> {
+async function mqttView(port: number): Promise<SimulatorView> {
   const broker = await startBroker({ port });
   return {
     url: broker.url,
@@ -139,7 +136,7 @@ async function mqttView(port: number): Promise<Publisher & { url: string }> {
   };
 }
 
-async function historianView(file: string): Promise<Publisher & { url: string }> {
+async function historianView(file: string): Promise<SimulatorView> {
   const url = `sqlite:${file}`;
   await createPlantwireSchema({ url });
   const mapping = plantwireHistorian();
@@ -170,9 +167,13 @@ async function historianView(file: string): Promise<Publisher & { url: string }>
 export async function startPlantSimulator(options: PlantSimulatorOptions = {}): Promise<PlantSimulator> {
   const model = new PumpStationModel({ seed: options.seed ?? 7 });
   const speedup = options.speedup ?? 1;
-  const views: (Publisher & { url: string })[] = [];
+  const views: SimulatorView[] = [];
   const urls: PlantSimulator["urls"] = {};
-  const serve = async (protocol: keyof PlantSimulator["urls"], start: () => Promise<Publisher & { url: string }>) => {
+  // Last started, first stopped: the Sparkplug edge node says goodbye (NDEATH) while its broker is still up.
+  const closeViews = async () => {
+    for (const view of [...views].reverse()) await view.close().catch(() => {});
+  };
+  const serve = async (protocol: keyof PlantSimulator["urls"], start: () => Promise<SimulatorView>) => {
     const view = await start();
     views.push(view);
     urls[protocol] = view.url;
@@ -183,13 +184,17 @@ export async function startPlantSimulator(options: PlantSimulatorOptions = {}): 
     if (options.opcua !== false)
       await serve("opcua", () => opcuaView(options.opcua ? (options.opcua.port ?? 4840) : 4840));
     if (options.mqtt !== false) await serve("mqtt", () => mqttView(options.mqtt ? (options.mqtt.port ?? 1884) : 1884));
+    const broker = urls.mqtt;
+    if (options.sparkplug !== false && broker) {
+      await serve("sparkplug", () => sparkplugView(broker, model.values as unknown as Record<string, unknown>));
+    }
     if (options.historian !== false) {
       await serve("historian", () =>
         historianView(options.historian ? (options.historian.file ?? "./plantwire-sim.db") : "./plantwire-sim.db"),
       );
     }
   } catch (error) {
-    await Promise.allSettled(views.map((view) => view.close()));
+    await closeViews();
     throw error;
   }
   const publish = async () => {
@@ -223,7 +228,7 @@ export async function startPlantSimulator(options: PlantSimulatorOptions = {}): 
     step,
     async close() {
       clearInterval(timer);
-      await Promise.allSettled(views.map((view) => view.close()));
+      await closeViews();
     },
   };
 }

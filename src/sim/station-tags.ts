@@ -42,7 +42,7 @@ export const speedSetpointPolicy = {
   approval: "required",
 } as const;
 
-function tagOf(signal: StationSignal, source: TagSource): AnyTag {
+function tagOf(signal: StationSignal, source: TagSource, writable: boolean): AnyTag {
   const common = {
     description: signal.description,
     source,
@@ -55,13 +55,13 @@ function tagOf(signal: StationSignal, source: TagSource): AnyTag {
         ...(signal.unit ? { unit: signal.unit } : {}),
         ...(signal.range ? { range: signal.range } : {}),
         ...(signal.resolution ? { resolution: signal.resolution } : {}),
-        ...(signal.writable ? { write: speedSetpointPolicy } : {}),
+        ...(writable && signal.writable ? { write: speedSetpointPolicy } : {}),
       });
     case "enum":
       return enumeration({
         ...common,
         states: modeStates,
-        ...(signal.writable ? { write: { states: ["AUTO", "MANUAL"] } } : {}),
+        ...(writable && signal.writable ? { write: { states: ["AUTO", "MANUAL"] } } : {}),
       });
     case "boolean":
       return boolean(common);
@@ -70,12 +70,18 @@ function tagOf(signal: StationSignal, source: TagSource): AnyTag {
   }
 }
 
-/** Builds a view from the signals a protocol serves, each with the source `sourceOf` gives it. */
-export function stationTags(sourceOf: (signal: StationSignal) => TagSource | undefined): Partial<StationTags> {
+/**
+ * Builds a view from the signals a protocol serves, each with the source `sourceOf` gives it. A view that cannot
+ * change the process (telemetry topics, the historian) is `writable: false`: its setpoints carry no write policy.
+ */
+export function stationTags(
+  sourceOf: (signal: StationSignal) => TagSource | undefined,
+  { writable = true }: { writable?: boolean } = {},
+): Partial<StationTags> {
   const definitions: Record<string, AnyTag> = {};
   for (const signal of stationSignals) {
     const source = sourceOf(signal);
-    if (source) definitions[signal.name] = tagOf(signal, source);
+    if (source) definitions[signal.name] = tagOf(signal, source, writable);
   }
   return defineTags(definitions) as Partial<StationTags>;
 }

@@ -1,6 +1,6 @@
 /** The station's tag map as each protocol serves it. */
 import type { ModbusAdapter } from "../../adapters/modbus/index.js";
-import type { MqttAdapter } from "../../adapters/mqtt/index.js";
+import type { MqttAdapter, SparkplugAddress } from "../../adapters/mqtt/index.js";
 import type { OpcuaAdapter } from "../../adapters/opcua/index.js";
 import { plantwireHistorian } from "../../adapters/sql/sql-schema.js";
 import type { TagSource } from "../adapter.js";
@@ -9,6 +9,15 @@ import { type StationTags, stationTags } from "./station-tags.js";
 
 /** The MQTT topic prefix the simulator publishes under. */
 export const stationTopicPrefix = "plantwire/pump-station";
+
+/** The Sparkplug B group id the simulator's edge node belongs to. */
+export const stationSparkplugGroup = "plantwire";
+
+/** The simulator's Sparkplug B edge node id. */
+export const stationSparkplugNode = "pump-station";
+
+/** The Sparkplug B device id under which the simulator publishes the station's metrics (DBIRTH, DDATA, DCMD). */
+export const stationSparkplugDevice = "pump7";
 
 /** The OPC UA node id of a signal in the simulator. */
 export function stationNodeId(name: string): string {
@@ -35,10 +44,23 @@ export function opcuaStationTags(plc: OpcuaAdapter): StationTags {
   return stationTags((signal) => plc.node(stationNodeId(signal.name))) as StationTags;
 }
 
-/** The station over MQTT: one retained JSON message `{ value, time }` per signal. */
+/** The station over MQTT: one retained JSON message `{ value, time }` per signal; telemetry only, nothing to write. */
 export function mqttStationTags(bus: MqttAdapter, prefix = stationTopicPrefix): StationTags {
+  return stationTags(
+    (signal) => bus.topic(`${prefix}/${signal.name}`, { path: "/value", timestampPath: "/time" }),
+    { writable: false },
+  ) as StationTags;
+}
+
+/**
+ * The station over Sparkplug B: one device metric per signal, named after it, read by a Sparkplug host of group
+ * {@link stationSparkplugGroup}: `sparkplugStationTags(sparkplugHost({ url, group: stationSparkplugGroup }))`.
+ */
+export function sparkplugStationTags(host: {
+  metric(node: string, metric: string, options?: { device?: string }): TagSource<SparkplugAddress>;
+}): StationTags {
   return stationTags((signal) =>
-    bus.topic(`${prefix}/${signal.name}`, { path: "/value", timestampPath: "/time" }),
+    host.metric(stationSparkplugNode, signal.name, { device: stationSparkplugDevice }),
   ) as StationTags;
 }
 
@@ -56,12 +78,12 @@ export type HistorianStationTags = Pick<
   | "vibration"
 >;
 
-/** The station's numeric history in the plantwire historian schema. */
+/** The station's numeric history in the plantwire historian schema; a record of the past, nothing to write. */
 export function sqlStationTags(historian: {
   narrow(mapping: ReturnType<typeof plantwireHistorian>, tag: string): TagSource;
 }): HistorianStationTags {
   const mapping = plantwireHistorian();
-  return stationTags((signal) =>
-    signal.type === "float" ? historian.narrow(mapping, signal.name) : undefined,
-  ) as HistorianStationTags;
+  return stationTags((signal) => (signal.type === "float" ? historian.narrow(mapping, signal.name) : undefined), {
+    writable: false,
+  }) as HistorianStationTags;
 }

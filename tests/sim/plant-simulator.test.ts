@@ -102,6 +102,10 @@ describe("plant simulator", () => {
     expect(io.stdout).toMatch(/modbus\s+modbus\+tcp:\/\/127\.0\.0\.1:\d+/);
     expect(io.stdout).toMatch(/opcua\s+opc\.tcp:\/\/127\.0\.0\.1:\d+/);
     expect(io.stdout).toMatch(/mqtt\s+mqtt:\/\/127\.0\.0\.1:\d+/);
+    expect(io.stdout).toMatch(
+      /sparkplug\s+mqtt:\/\/127\.0\.0\.1:\d+ \(group plantwire, edge node pump-station, device pump7\)/,
+    );
+    expect(io.stdout).toMatch(/tag maps\s+\S*tag-maps[\\/]pump-station\n/);
     expect(io.stdout).toContain(`sqlite:${historianFile}`);
     expect(io.stdout).toContain("faults    cavitation");
     const wrong = captureIo();
