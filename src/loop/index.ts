@@ -1,5 +1,6 @@
 /** Loops: triggers, budgets, metrics and shutdown. */
 export { BudgetTracker, budgetedModel, type LoopBudget } from "./loop-budget.js";
+export { type LoopClock, systemClock, type VirtualClock, virtualClock } from "./loop-clock.js";
 export { type MetricsOptions, metricsRegistry, serveMetrics } from "./loop-metrics.js";
 export {
   createLoop,
@@ -21,5 +22,6 @@ export {
   type Trigger,
   type TriggerCause,
   type TriggerContext,
+  type WhenTagOptions,
   whenTag,
 } from "./loop-triggers.js";

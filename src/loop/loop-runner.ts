@@ -10,6 +10,7 @@ import type { Plant } from "../plant.js";
 import type { Snapshot } from "../sample.js";
 import type { TagDefinitions, TagName } from "../tags.js";
 import { BudgetTracker, budgetedModel, type LoopBudget } from "./loop-budget.js";
+import { type LoopClock, systemClock } from "./loop-clock.js";
 import type { Trigger, TriggerCause } from "./loop-triggers.js";
 import { readOnlySnapshot, readOnlyTags } from "./read-only-tags.js";
 
@@ -43,7 +44,12 @@ export interface LoopOptions<TTags extends TagDefinitions> {
   budget?: LoopBudget;
   /** Errors from runs and triggers. @default console.error */
   onError?: (error: unknown) => void;
-  /** @default Date.now */
+  /**
+   * The clock the trigger and the budget run on: a virtual clock replays recorded data or runs an accelerated
+   * simulation in plant time. Cron triggers follow the wall clock regardless. @default the system clock
+   */
+  clock?: LoopClock;
+  /** The time for budgets and metrics. @default clock.now */
   now?: () => number;
 }
 
@@ -102,7 +108,8 @@ function emptyMetrics(): LoopMetrics {
 
 /** Creates a loop over a plant. Call `start()` to arm its trigger. */
 export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, options: LoopOptions<TTags>): Loop {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = options.now ?? clock.now;
   const reportError = options.onError ?? ((error: unknown) => console.error(`[plantwire loop ${options.name}]`, error));
   /** A throwing error handler must not turn into an unhandled rejection. */
   const onError = (error: unknown) => {
@@ -231,7 +238,7 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
       if (status.state !== "stopped") return;
       status = { state: "idle" };
       controller = new AbortController();
-      stopTrigger = await options.trigger.start({ plant, fire, onError });
+      stopTrigger = await options.trigger.start({ plant, clock, fire, onError });
     },
     trigger(cause = {}) {
       fire({ kind: "event", trigger: "manual", time: now(), ...cause } as TriggerCause<TTags>);

@@ -4,7 +4,9 @@
  */
 import { ConfigError } from "../errors.js";
 import type { Plant, TagChange } from "../plant.js";
-import type { TagDefinitions, TagName } from "../tags.js";
+import type { TimedSample } from "../sample.js";
+import { absoluteDeadband, type TagDefinitions, type TagName } from "../tags.js";
+import type { LoopClock } from "./loop-clock.js";
 
 /** Why a run started. */
 export interface TriggerCause<TTags extends TagDefinitions = TagDefinitions> {
@@ -21,6 +23,8 @@ export interface TriggerCause<TTags extends TagDefinitions = TagDefinitions> {
 /** What a trigger gets when its loop starts. */
 export interface TriggerContext<TTags extends TagDefinitions> {
   readonly plant: Plant<TTags>;
+  /** The loop's clock: triggers measure periods, settle and hold times on it. */
+  readonly clock: LoopClock;
   fire(cause: TriggerCause<TTags>): void;
   onError(error: unknown): void;
 }
@@ -52,14 +56,17 @@ export function every<TTags extends TagDefinitions = TagDefinitions>(interval: n
   const description = `every ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`;
   return {
     description,
-    async start({ fire }) {
-      const timer = setInterval(() => fire({ kind: "interval", trigger: description, time: Date.now() }), ms);
-      return async () => clearInterval(timer);
+    async start({ clock, fire }) {
+      const stop = clock.repeat(ms, () => fire({ kind: "interval", trigger: description, time: clock.now() }));
+      return async () => stop();
     },
   };
 }
 
-/** Runs on a cron schedule, e.g. "0 6,14,22 * * *" for each shift change (croner; seconds field optional). */
+/**
+ * Runs on a cron schedule, e.g. "0 6,14,22 * * *" for each shift change (croner; seconds field optional).
+ * It follows the wall clock whatever clock the loop is given.
+ */
 export function cron<TTags extends TagDefinitions = TagDefinitions>(
   expression: string,
   options: { timezone?: string } = {},
@@ -89,11 +96,25 @@ export function cron<TTags extends TagDefinitions = TagDefinitions>(
 }
 
 /** Options of {@link onChange}. */
-export interface OnChangeOptions {
-  /** A deadband for this trigger, in engineering units, on top of each tag's own. @default the tags' deadbands */
-  deadband?: number;
+export interface OnChangeOptions<TTags extends TagDefinitions = TagDefinitions> {
+  /**
+   * A deadband for this trigger, in engineering units, on top of each tag's own: one for every tag, or one per tag
+   * (tags left out use only their own). Size it above the noise, so that only a change worth a model call counts.
+   * @default the tags' deadbands
+   */
+  deadband?: number | { readonly [K in TagName<TTags>]?: number };
   /** Changes arriving within this window are gathered into one run. @default 200 */
   settleMs?: number;
+  /**
+   * A change counts only once the tag has stayed past the deadband (or in its new quality) for this long, measured
+   * from the first sample past it: noise, spikes and short dropouts do not run the loop. @default 0 (at once)
+   */
+  holdMs?: number;
+}
+
+/** What a change trigger compares: the value, or the quality when there is no usable value. */
+function comparable(change: { readonly sample: TimedSample }): unknown {
+  return change.sample.stale ? "STALE" : change.sample.quality === "bad" ? "BAD" : change.sample.value;
 }
 
 /**
@@ -102,58 +123,111 @@ export interface OnChangeOptions {
  */
 export function onChange<TTags extends TagDefinitions>(
   tags: readonly TagName<TTags>[],
-  options: OnChangeOptions = {},
+  options: OnChangeOptions<NoInfer<TTags>> = {},
 ): Trigger<TTags> {
   const description = `change of ${tags.join(", ")}`;
+  const holdMs = options.holdMs ?? 0;
+  const triggerDeadband = (name: TagName<TTags>): number | undefined =>
+    typeof options.deadband === "number" ? options.deadband : options.deadband?.[name];
   return {
     description,
-    async start({ plant, fire }) {
-      const lastFired = new Map<string, unknown>();
+    async start({ plant, clock, fire }) {
+      /** The value each tag had when it last counted (or when first seen). */
+      const reference = new Map<string, unknown>();
+      /** Changes waiting out `holdMs`: the latest sample and the timer that confirms it. */
+      const holding = new Map<string, { change: TagChange<TTags>; cancel: () => void }>();
       let gathered: TagChange<TTags>[] = [];
-      let timer: NodeJS.Timeout | undefined;
+      let cancelSettle: (() => void) | undefined;
       const flush = () => {
-        timer = undefined;
+        cancelSettle = undefined;
         const changes = gathered;
         gathered = [];
-        if (changes.length > 0) fire({ kind: "change", trigger: description, time: Date.now(), changes });
+        if (changes.length > 0) fire({ kind: "change", trigger: description, time: clock.now(), changes });
+      };
+      const count = (change: TagChange<TTags>) => {
+        reference.set(change.name, comparable(change));
+        gathered.push(change);
+        cancelSettle ??= clock.after(options.settleMs ?? 200, flush);
+      };
+      /** Whether `value` is past the deadband from the tag's reference (or differs, for other values). */
+      const moved = (name: TagName<TTags>, value: unknown): boolean => {
+        const previous = reference.get(name);
+        if (typeof value !== "number" || typeof previous !== "number") return !Object.is(value, previous);
+        let band = triggerDeadband(name);
+        if (band === undefined) {
+          // Without a trigger deadband every change the plant reports counts; a change on hold ends when the tag
+          // comes back within its own deadband of the reference.
+          if (!holding.has(name)) return true;
+          const definition = plant.tags[name];
+          band = definition ? absoluteDeadband(definition) : 0;
+        }
+        return !(Math.abs(value - previous) <= band); // a NaN always counts
       };
       const watcher = await plant.watch(
         (change) => {
-          const first = !lastFired.has(change.name);
-          const previous = lastFired.get(change.name);
-          const value = change.sample.stale ? "STALE" : change.sample.quality === "bad" ? "BAD" : change.sample.value;
-          if (first) return void lastFired.set(change.name, value);
-          if (
-            options.deadband !== undefined &&
-            typeof value === "number" &&
-            typeof previous === "number" &&
-            Math.abs(value - previous) <= options.deadband
-          )
+          const value = comparable(change);
+          if (!reference.has(change.name)) return void reference.set(change.name, value);
+          const held = holding.get(change.name);
+          if (!moved(change.name, value)) {
+            held?.cancel();
+            holding.delete(change.name);
             return;
-          lastFired.set(change.name, value);
-          gathered.push(change);
-          timer ??= setTimeout(flush, options.settleMs ?? 200);
+          }
+          if (holdMs <= 0) return count(change);
+          if (held) {
+            held.change = change;
+            return;
+          }
+          const entry = {
+            change,
+            cancel: clock.after(holdMs, () => {
+              holding.delete(change.name);
+              count(entry.change);
+            }),
+          };
+          holding.set(change.name, entry);
         },
         { tags },
       );
       return async () => {
-        clearTimeout(timer);
+        cancelSettle?.();
+        for (const held of holding.values()) held.cancel();
+        holding.clear();
         await watcher.stop();
       };
     },
   };
 }
 
-/** Runs when a tag enters a state, e.g. `whenTag("alarm", (on) => on === true)`: fires on the false → true edge only. */
+/** Options of {@link whenTag}. */
+export interface WhenTagOptions {
+  /** In words, for status and the audit. @default "<tag> enters its state" */
+  description?: string;
+  /**
+   * After the tag leaves the state, it must stay out this long before entering it again runs the loop: a
+   * chattering alarm runs it once per episode, not on every flicker. @default 0 (every entry)
+   */
+  rearmMs?: number;
+}
+
+/**
+ * Runs when a tag enters a state, e.g. `whenTag("alarm", (on) => on === true)`: fires on the false → true edge only
+ * (a tag already in the state when the loop starts does not fire until it leaves and enters again).
+ */
 export function whenTag<TTags extends TagDefinitions, K extends TagName<TTags>>(
   tag: K,
   entered: (value: unknown) => boolean,
-  description = `${tag} enters its state`,
+  options: string | WhenTagOptions = {},
 ): Trigger<TTags> {
+  const settings = typeof options === "string" ? { description: options } : options;
+  const description = settings.description ?? `${tag} enters its state`;
+  const rearmMs = settings.rearmMs ?? 0;
   return {
     description,
-    async start({ plant, fire, onError }) {
+    async start({ plant, clock, fire, onError }) {
       let inside: boolean | undefined;
+      /** When the tag last left the state; a tag first seen outside it counts as out for long. */
+      let leftAt = Number.NEGATIVE_INFINITY;
       const watcher = await plant.watch(
         (change) => {
           let now = false;
@@ -162,8 +236,9 @@ export function whenTag<TTags extends TagDefinitions, K extends TagName<TTags>>(
           } catch (error) {
             onError(error);
           }
-          if (now && inside === false)
-            fire({ kind: "state", trigger: description, time: Date.now(), changes: [change] });
+          if (now && inside === false && clock.now() - leftAt >= rearmMs)
+            fire({ kind: "state", trigger: description, time: clock.now(), changes: [change] });
+          if (!now && inside === true) leftAt = clock.now();
           inside = now;
         },
         { tags: [tag] },
@@ -183,9 +258,9 @@ export function onEvent<TTags extends TagDefinitions = TagDefinitions>(
 ): Trigger<TTags> {
   return {
     description,
-    async start({ fire }) {
+    async start({ clock, fire }) {
       const unsubscribe = await subscribe((event) =>
-        fire({ kind: "event", trigger: description, time: Date.now(), event }),
+        fire({ kind: "event", trigger: description, time: clock.now(), event }),
       );
       return async () => unsubscribe();
     },
