@@ -46,10 +46,9 @@ export function opcuaStationTags(plc: OpcuaAdapter): StationTags {
 
 /** The station over MQTT: one retained JSON message `{ value, time }` per signal; telemetry only, nothing to write. */
 export function mqttStationTags(bus: MqttAdapter, prefix = stationTopicPrefix): StationTags {
-  return stationTags(
-    (signal) => bus.topic(`${prefix}/${signal.name}`, { path: "/value", timestampPath: "/time" }),
-    { writable: false },
-  ) as StationTags;
+  return stationTags((signal) => bus.topic(`${prefix}/${signal.name}`, { path: "/value", timestampPath: "/time" }), {
+    writable: false,
+  }) as StationTags;
 }
 
 /**
