@@ -4,27 +4,31 @@
  */
 import { ValidationError } from "../errors.js";
 import { CONTEXT_PREAMBLE } from "./context-header.js";
-import { INLINE_TAGS_LINE, parseInlineDefinition, splitInline } from "./context-inline.js";
+import { INLINE_TAGS_LINE, parseDefinition, splitInline, splitWords } from "./context-inline.js";
 
-/** One tag as stated in the header. */
+/** One tag as stated in the header (or, in the inline layout, on its value line). */
 export interface DecodedTag {
   readonly name: string;
+  /** "float", "integer", "text", "bool" or "bool:0=…/1=…", "enum:A/B/C". */
   readonly type: string;
   readonly unit: string;
   readonly range: readonly [number, number] | undefined;
-  readonly step: number | undefined;
   readonly writable: boolean;
   /** The description, without its delimiters. */
   readonly meaning: string;
 }
 
-/** One decoded value: a number, boolean, state name or text; undefined for an empty window cell. */
+/** One decoded value: a number, boolean, state name or text; undefined for an empty window cell or a BAD value. */
 export interface DecodedValue {
   readonly value: number | boolean | string | undefined;
   readonly uncertain: boolean;
+  /** The reason given for an uncertain value, e.g. "last-known-value". */
+  readonly reason?: string;
   readonly stale: boolean;
-  /** The reason of a BAD value ("" in window cells, which carry no reason). */
+  /** The reason of a BAD value. */
   readonly bad: string | undefined;
+  /** For numbers: the step the value was written at, from its decimals (2.10 → 0.01, 1006 → 1). */
+  readonly step?: number;
 }
 
 /** A decoded context. */
@@ -55,31 +59,41 @@ export function splitFields(line: string): string[] {
   return fields;
 }
 
-const unquote = (text: string) => (text.startsWith("«") && text.endsWith("»") ? text.slice(1, -1) : text);
+const EMPTY: DecodedValue = { value: undefined, uncertain: false, stale: false, bad: undefined };
+
+function stepOf(number: string): number | undefined {
+  if (!/^-?\d+(\.\d+)?$/.test(number)) return undefined;
+  const decimals = number.split(".")[1]?.length ?? 0;
+  return 10 ** -decimals;
+}
 
 function parseValue(tag: DecodedTag | undefined, raw: string): DecodedValue {
   let text = raw.trim();
-  if (text === "") return { value: undefined, uncertain: false, stale: false, bad: undefined };
-  if (text.startsWith("BAD"))
-    return { value: undefined, uncertain: false, stale: false, bad: /^BAD\(([^ )]*)/.exec(text)?.[1] ?? "" };
-  let stale = false;
-  if (text.startsWith("STALE last=")) {
-    stale = true;
-    text = text.slice("STALE last=".length);
-  }
+  if (text === "") return EMPTY;
+  if (text.startsWith("BAD(")) return { ...EMPTY, bad: /^BAD\(([^ )]*)/.exec(text)?.[1] ?? "" };
+  const stale = text.startsWith("STALE last=");
+  if (stale) text = text.slice("STALE last=".length);
   text = text.replace(/ age=\S+$/, "");
-  const uncertain = text.endsWith("?") && !text.startsWith("«");
-  if (uncertain) text = text.slice(0, -1);
+  // A delimited text value ends at its closing », which its content cannot contain; the quality follows it.
+  const split = text.startsWith("«") ? text.indexOf("»") + 1 : text.search(/\?(\([a-z-]+\))?$/);
+  const shown = split > 0 ? text.slice(0, split) : text;
+  const quality = /^\?(?:\(([a-z-]+)\))?$/.exec(split > 0 ? text.slice(split) : "");
   const type = tag?.type ?? "float";
   const value =
     type === "float" || type === "integer"
-      ? Number(text)
+      ? Number(shown)
       : type.startsWith("bool")
-        ? text === "1"
+        ? shown === "1"
         : type === "text"
-          ? unquote(text)
-          : text;
-  return { value, uncertain, stale, bad: undefined };
+          ? shown.slice(1, -1)
+          : shown;
+  const decoded: DecodedValue = { value, uncertain: quality !== null, stale, bad: undefined };
+  const step = typeof value === "number" ? stepOf(shown) : undefined;
+  return {
+    ...decoded,
+    ...(quality?.[1] === undefined ? {} : { reason: quality[1] }),
+    ...(step === undefined ? {} : { step }),
+  };
 }
 
 function parseStep(text: string): number {
@@ -93,44 +107,25 @@ export function decodeContext(text: string): DecodedContext {
   const lines = text.split("\n");
   if (lines[0] !== CONTEXT_PREAMBLE) throw new ValidationError("Not plantwire context text (the preamble is missing)");
   const tags = new Map<string, DecodedTag>();
-  let index = lines.findIndex((line) => line.startsWith("TAGS ")) + 1;
-  for (; index < lines.length && !/^(SNAPSHOT|WINDOW) /.test(lines[index] as string); index++) {
-    const [name = "", type = "", unit = "", range = "", step = "", write = "", meaning = ""] = splitFields(
-      lines[index] as string,
-    );
-    const bounds = range ? (range.split("..").map(Number) as [number, number]) : undefined;
-    tags.set(name, {
-      name,
-      type,
-      unit,
-      range: bounds,
-      step: step ? Number(step) : undefined,
-      writable: write === "w",
-      meaning: unquote(meaning),
-    });
+  const isTitle = (line: string) => line.startsWith("SNAPSHOT t=") || /^WINDOW \d/.test(line);
+  let index = 2;
+  for (; index < lines.length && !isTitle(lines[index] as string); index++) {
+    const [name = "", ...fields] = splitWords(lines[index] as string);
+    tags.set(name, { name, ...parseDefinition(fields) });
   }
   const title = lines[index] ?? "";
-  if (title.startsWith("SNAPSHOT ") && lines.includes(INLINE_TAGS_LINE)) {
+  if (title.startsWith("SNAPSHOT ")) {
+    const inline = lines[1] === INLINE_TAGS_LINE;
     const snapshot = new Map<string, DecodedValue>();
     for (const line of lines.slice(index + 1)) {
       const { name, value, fields } = splitInline(line);
-      const definition = parseInlineDefinition(fields);
-      const tag: DecodedTag = { name, ...definition, step: undefined };
-      tags.set(name, tag);
-      snapshot.set(name, parseValue(tag, value));
+      if (inline) tags.set(name, { name, ...parseDefinition(fields) });
+      snapshot.set(name, parseValue(tags.get(name), value));
     }
     return { tags, snapshot };
   }
-  if (title.startsWith("SNAPSHOT ")) {
-    const snapshot = new Map<string, DecodedValue>();
-    for (const line of lines.slice(index + 1)) {
-      const equals = line.indexOf("=");
-      const name = line.slice(0, equals);
-      snapshot.set(name, parseValue(tags.get(name), line.slice(equals + 1)));
-    }
-    return { tags, snapshot };
-  }
-  const t0 = Date.parse(/ t0=(\S+)/.exec(title)?.[1] ?? "");
+  // Row times count from t0 when it is written, else from the window's start.
+  const t0 = Date.parse((/ t0=(\S+)/.exec(title) ?? /^WINDOW (\S+?)\.\./.exec(title))?.[1] ?? "");
   const dt = parseStep(/ dt=(\S+)/.exec(title)?.[1] ?? "");
   const summaries = new Map<string, Record<string, string>>();
   const rows: { time: number; values: Map<string, DecodedValue> }[] = [];
@@ -142,7 +137,7 @@ export function decodeContext(text: string): DecodedContext {
       continue;
     }
     if (!columns) {
-      const [name = "", ...fields] = line.split(" ");
+      const [name = "", ...fields] = splitWords(line);
       const summary: Record<string, string> = {};
       for (const field of fields) {
         const equals = field.indexOf("=");

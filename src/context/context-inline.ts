@@ -1,44 +1,21 @@
 /**
  * The inline snapshot layout: each tag's value and definition on one line, `name=value [type] [unit] [range]
- * [writable] [«meaning»]`, with no separate header. About 30% fewer tokens than the header layout for wide snapshots,
+ * [writable] [«meaning»]`, with no separate tag rows. Fewer tokens than the header layout (names are written once),
  * but nothing of it is a stable prefix, so use it for one-off prompts rather than repeated calls that a provider
- * could cache. Hand-written: no library writes or reads this format.
+ * could cache. Also the reader of definition fields, which header rows share. Hand-written: no library writes or
+ * reads this format.
  */
-import { type AnyTag, isWritable } from "../tags.js";
-import { formatNumber, headerField, quoteUntrusted } from "./context-text.js";
 
 /** The line that announces the inline layout (the decoder looks for it). */
-export const INLINE_TAGS_LINE =
-  "TAGS inline: name=value type unit range writable «meaning» (type shown when not float)";
+export const INLINE_TAGS_LINE = "TAGS inline name=value type unit range writable «meaning»; ..hi = 0..hi";
 
-const word = (value: string) => headerField(value).replace(/\s+/g, "_");
-
-/** The definition part of an inline line. */
-export function inlineDefinition(tag: AnyTag, maxTextLength: number): string {
-  const parts: string[] = [];
-  if (tag.type === "integer") parts.push("int");
-  if (tag.type === "text") parts.push("text");
-  if (tag.type === "boolean")
-    parts.push(tag.labels ? `bool:0=${word(tag.labels[0])}/1=${word(tag.labels[1])}` : "bool");
-  if (tag.type === "enum") parts.push(`enum:${Object.keys(tag.states).map(word).join("/")}`);
-  if ((tag.type === "float" || tag.type === "integer") && tag.unit) parts.push(word(tag.unit));
-  if ((tag.type === "float" || tag.type === "integer") && tag.range) {
-    parts.push(`${formatNumber(tag.range[0], undefined)}..${formatNumber(tag.range[1], undefined)}`);
-  }
-  if (isWritable(tag)) parts.push("writable");
-  if (tag.description) parts.push(quoteUntrusted(tag.description, maxTextLength));
-  return parts.join(" ");
-}
-
-/** Splits an inline line into name, value text and definition fields; spaces inside «…» and (…) are kept. */
-export function splitInline(line: string): { name: string; value: string; fields: string[] } {
-  const equals = line.indexOf("=");
-  const name = line.slice(0, equals);
+/** Splits text on spaces, keeping spaces inside «…» and (…). */
+export function splitWords(text: string): string[] {
   const words: string[] = [];
   let current = "";
   let quoted = false;
   let depth = 0;
-  for (const character of line.slice(equals + 1)) {
+  for (const character of text) {
     if (character === "«") quoted = true;
     if (character === "»") quoted = false;
     if (!quoted && character === "(") depth++;
@@ -49,25 +26,45 @@ export function splitInline(line: string): { name: string; value: string; fields
     } else current += character;
   }
   words.push(current);
+  return words.filter((word) => word !== "");
+}
+
+/** Splits an inline line into name, value text (with STALE and age) and definition fields. */
+export function splitInline(line: string): { name: string; value: string; fields: string[] } {
+  const equals = line.indexOf("=");
+  const words = splitWords(line.slice(equals + 1));
   let count = 1;
   if (words[0] === "STALE") count = 2;
   if (words[count]?.startsWith("age=")) count++;
-  return { name, value: words.slice(0, count).join(" "), fields: words.slice(count) };
+  return { name: line.slice(0, equals), value: words.slice(0, count).join(" "), fields: words.slice(count) };
 }
 
-/** Reads the definition fields of an inline line back: type, unit, range, writable, meaning. */
-export function parseInlineDefinition(fields: readonly string[]) {
+/** A tag definition as read back from its fields. */
+export interface ParsedDefinition {
+  readonly type: string;
+  readonly unit: string;
+  readonly range: readonly [number, number] | undefined;
+  readonly writable: boolean;
+  readonly meaning: string;
+}
+
+const RANGE = /^(-?[\d.e+-]+)?\.\.(-?[\d.e+-]+)$/;
+
+/** Reads definition fields back: type (float unless written), unit, range (`..hi` from zero), writable, meaning. */
+export function parseDefinition(fields: readonly string[]): ParsedDefinition {
   let type = "float";
   let unit = "";
   let range: [number, number] | undefined;
   let writable = false;
   let meaning = "";
   for (const field of fields) {
+    const bounds = RANGE.exec(field);
     if (field.startsWith("«")) meaning = field.slice(1, -1);
     else if (field === "writable") writable = true;
-    else if (/^-?[\d.e+-]+\.\.-?[\d.e+-]+$/.test(field)) range = field.split("..").map(Number) as [number, number];
+    else if (bounds) range = [Number(bounds[1] ?? 0), Number(bounds[2])];
     else if (field === "int") type = "integer";
-    else if (field === "text" || field.startsWith("bool") || field.startsWith("enum:")) type = field;
+    else if (field === "text" || field === "bool" || field.startsWith("bool:") || field.startsWith("enum:"))
+      type = field;
     else unit = field;
   }
   return { type, unit, range, writable, meaning };

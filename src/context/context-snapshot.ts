@@ -1,6 +1,7 @@
 /**
  * Snapshot → prompt text. One shared time (the snapshot's); a value's age is written only when it is older than
- * `ageThresholdMs`; quality only when not good; a STALE value is written as `STALE last=… age=…`, never as current.
+ * `ageThresholdMs`; quality only when not good, with its reason when the sample has one; a STALE value is written as
+ * `STALE last=… age=…`, never as current.
  */
 import type { Snapshot } from "../sample.js";
 import type { AnyTag, TagDefinitions } from "../tags.js";
@@ -9,13 +10,13 @@ import {
   type ContextOptions,
   type EncodedContext,
   encodeHeader,
-  LEGEND,
   selectTags,
+  tagDefinition,
 } from "./context-header.js";
-import { INLINE_TAGS_LINE, inlineDefinition } from "./context-inline.js";
+import { INLINE_TAGS_LINE } from "./context-inline.js";
 import { formatDuration, formatTime } from "./context-text.js";
 import { countTokens } from "./context-tokens.js";
-import { formatBad, formatValue, sampleTime } from "./context-values.js";
+import { formatSample, sampleTime } from "./context-values.js";
 
 /** Settings of {@link encodeSnapshot}. */
 export interface SnapshotContextOptions extends ContextOptions {
@@ -38,27 +39,21 @@ export function encodeSnapshot<TTags extends TagDefinitions>(
   const names = selectTags(snapshot.tags, options.tags);
   const maxTextLength = options.maxTextLength ?? 160;
   const ageThreshold = options.ageThresholdMs ?? 1000;
+  const includeDetails = options.includeDetails ?? false;
   const inline = options.layout === "inline";
-  const header = inline
-    ? [CONTEXT_PREAMBLE, LEGEND, INLINE_TAGS_LINE].join("\n")
-    : encodeHeader(snapshot.tags, names, options);
-  const lines = [`SNAPSHOT t=${formatTime(snapshot.time)} (age shown when older than ${formatDuration(ageThreshold)})`];
+  const header = inline ? `${CONTEXT_PREAMBLE}\n${INLINE_TAGS_LINE}` : encodeHeader(snapshot.tags, names, options);
+  const lines = [`SNAPSHOT t=${formatTime(snapshot.time)} ages>${formatDuration(ageThreshold)} shown`];
   for (const name of names) {
     const tag = snapshot.tags[name] as AnyTag;
     const sample = snapshot.sample(name);
     const age = snapshot.time - sampleTime(sample);
     const ageText = age > ageThreshold ? ` age=${formatDuration(age)}` : "";
-    const definition = inline ? inlineDefinition(tag, maxTextLength) : "";
+    const definition = inline ? tagDefinition(tag, maxTextLength) : "";
     const tail = definition === "" ? "" : ` ${definition}`;
-    const shown = sample.quality === "bad" ? undefined : formatValue(tag, sample.value, maxTextLength);
-    if (shown === undefined) {
-      const bad = sample.quality === "bad" ? sample : { ...sample, reason: sample.reason ?? "type-mismatch" };
-      lines.push(`${name}=${formatBad(bad, options.includeDetails ?? false, maxTextLength)}${ageText}${tail}`);
-    } else if (sample.stale) {
-      lines.push(`${name}=STALE last=${shown}${sample.quality === "uncertain" ? "?" : ""}${ageText}${tail}`);
-    } else {
-      lines.push(`${name}=${shown}${sample.quality === "uncertain" ? "?" : ""}${ageText}${tail}`);
-    }
+    const shown = formatSample(tag, sample, includeDetails, maxTextLength);
+    // A stale value is only ever the last one seen, never the current one.
+    const value = sample.stale && !shown.startsWith("BAD(") ? `STALE last=${shown}` : shown;
+    lines.push(`${name}=${value}${ageText}${tail}`);
   }
   const body = lines.join("\n");
   const text = `${header}\n${body}`;

@@ -60,12 +60,28 @@ export function displayStep(tag: AnyTag): number | undefined {
   return decimals === undefined ? undefined : 10 ** -decimals;
 }
 
-/** A number rounded to `decimals` (or four significant digits), without trailing zeros or a negative zero. */
-export function formatNumber(value: number, decimals: number | undefined): string {
+/**
+ * A reading (a value, a min, a max) at its tag's precision: exactly `decimals` decimals, trailing zeros kept, so that
+ * "2.10" says the value is known to 0.01. Without decimals, four significant digits.
+ */
+export function formatReading(value: number, decimals: number | undefined): string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? "NaN" : value > 0 ? "Inf" : "-Inf";
-  let text = decimals === undefined ? formatSignificant(value) : value.toFixed(decimals);
+  const text = decimals === undefined ? formatSignificant(value) : value.toFixed(decimals);
+  // A negative value that rounds to zero is shown as zero.
+  return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+}
+
+/** A derived number (a mean, a trend, a duration) rounded to `decimals`, without trailing zeros. */
+export function formatNumber(value: number, decimals: number | undefined): string {
+  let text = formatReading(value, decimals);
   if (text.includes(".") && !text.includes("e")) text = text.replace(/0+$/, "").replace(/\.$/, "");
-  return text === "-0" ? "0" : text;
+  return text;
+}
+
+/** An engineering range: `lo..hi`, or `..hi` when it starts at zero (the most common case, two tokens fewer). */
+export function formatRange(range: readonly [number, number]): string {
+  const plain = (value: number) => (Object.is(value, -0) ? "0" : String(value));
+  return range[0] === 0 ? `..${plain(range[1])}` : `${plain(range[0])}..${plain(range[1])}`;
 }
 
 function formatSignificant(value: number): string {

@@ -1,14 +1,14 @@
 /** One value as it appears in the context: numbers at their tag's precision, booleans 0/1, text delimited and capped. */
 import type { Sample } from "../sample.js";
 import type { AnyTag } from "../tags.js";
-import { displayDecimals, formatNumber, quoteUntrusted } from "./context-text.js";
+import { displayDecimals, formatReading, quoteUntrusted } from "./context-text.js";
 
 /** A good or uncertain value in context form, or undefined when the value does not fit the tag's type. */
 export function formatValue(tag: AnyTag, value: unknown, maxTextLength: number): string | undefined {
   switch (tag.type) {
     case "float":
     case "integer":
-      return typeof value === "number" ? formatNumber(value, displayDecimals(tag)) : undefined;
+      return typeof value === "number" ? formatReading(value, displayDecimals(tag)) : undefined;
     case "boolean":
       return typeof value === "boolean" ? (value ? "1" : "0") : undefined;
     case "enum":
@@ -20,10 +20,29 @@ export function formatValue(tag: AnyTag, value: unknown, maxTextLength: number):
 
 /** `BAD(reason)` or `BAD(reason «detail»)`: a sample without a usable value. Its value, if any, is never shown. */
 export function formatBad(sample: Sample, includeDetails: boolean, maxTextLength: number): string {
-  const reason = sample.reason ?? (sample.value === undefined ? "no-value" : "other");
+  const reason = reasonCode(sample.reason ?? (sample.value === undefined ? "no-value" : "other"));
   const detail =
     includeDetails && sample.detail ? ` ${quoteUntrusted(sample.detail, Math.min(80, maxTextLength))}` : "";
   return `BAD(${reason}${detail})`;
+}
+
+/**
+ * A sample's value with its quality when that is not good: `6.12`, `6.12?` (uncertain), `6.12?(last-known-value)`
+ * (uncertain, with the sample's reason), or `BAD(reason)` (bad, or a value that does not fit the tag's type).
+ */
+export function formatSample(tag: AnyTag, sample: Sample, includeDetails: boolean, maxTextLength: number): string {
+  const shown = sample.quality === "bad" ? undefined : formatValue(tag, sample.value, maxTextLength);
+  if (shown === undefined) {
+    const bad = sample.quality === "bad" ? sample : { ...sample, reason: sample.reason ?? "type-mismatch" };
+    return formatBad(bad, includeDetails, maxTextLength);
+  }
+  if (sample.quality !== "uncertain") return shown;
+  return sample.reason === undefined ? `${shown}?` : `${shown}?(${reasonCode(sample.reason)})`;
+}
+
+// Reasons are short codes; anything else (a sample built outside the typed API) is shown as "other", never verbatim.
+function reasonCode(reason: string): string {
+  return /^[a-z][a-z-]{0,39}$/.test(reason) ? reason : "other";
 }
 
 /** The time a sample describes: its source time when known, else when it was received. */

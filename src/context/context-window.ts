@@ -1,16 +1,17 @@
 /**
  * Window → prompt text: the tag header, optional per-tag summaries, and a wide table whose rows are grid times
- * (t0 + t·dt) and whose columns are tags. With a token budget, rows are thinned (every 2nd, 3rd, … grid row, the
- * last row always kept, summaries switched on so min/max stay exact) until the text fits.
+ * (start + t·dt, or t0 + t·dt when the first sample comes after the window's start) and whose columns are tags.
+ * Cells are marked like snapshot values (x?, x?(reason), BAD(reason)). With a token budget, rows are thinned (every
+ * 2nd, 3rd, … grid row, the last row always kept, summaries switched on so min/max stay exact) until the text fits.
  */
 import { ValidationError } from "../errors.js";
 import type { Sample, Window } from "../sample.js";
 import type { AnyTag, TagDefinitions } from "../tags.js";
 import { gridOf, type WindowGrid } from "./context-grid.js";
 import { type ContextOptions, type EncodedContext, encodeHeader, selectTags } from "./context-header.js";
-import { displayDecimals, formatDuration, formatNumber, formatTime } from "./context-text.js";
+import { displayDecimals, formatDuration, formatNumber, formatReading, formatTime } from "./context-text.js";
 import { countTokens } from "./context-tokens.js";
-import { formatValue, sampleTime } from "./context-values.js";
+import { formatSample, formatValue, sampleTime } from "./context-values.js";
 
 /** Settings of {@link encodeWindow}. */
 export interface WindowContextOptions extends ContextOptions {
@@ -28,11 +29,7 @@ export function formatStep(milliseconds: number): string {
 }
 
 function cell(tag: AnyTag, sample: Sample | undefined, maxTextLength: number): string {
-  if (sample === undefined) return "";
-  if (sample.quality === "bad") return "BAD";
-  const shown = formatValue(tag, sample.value, maxTextLength);
-  if (shown === undefined) return "BAD";
-  return sample.quality === "uncertain" ? `${shown}?` : shown;
+  return sample === undefined ? "" : formatSample(tag, sample, false, maxTextLength);
 }
 
 function summaryLine(window: Window, name: string, maxTextLength: number): string {
@@ -50,8 +47,8 @@ function summaryLine(window: Window, name: string, maxTextLength: number): strin
     const values = usable.map((sample) => sample.value as number);
     const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
     parts.push(
-      `min=${formatNumber(Math.min(...values), decimals)}`,
-      `max=${formatNumber(Math.max(...values), decimals)}`,
+      `min=${formatReading(Math.min(...values), decimals)}`,
+      `max=${formatReading(Math.max(...values), decimals)}`,
     );
     parts.push(`mean=${formatNumber(mean, decimals === undefined ? undefined : decimals + 1)}`);
     const slope = slopePerMinute(usable);
@@ -108,11 +105,15 @@ function encodeBody(
   table = true,
 ): string {
   const rows = thinnedRows(grid.rows, stride);
+  const from = window.from === Number.NEGATIVE_INFINITY ? grid.t0 : window.from;
+  // Row times count from the window's start when the first sample is there (the usual case), else from t0.
+  const origin = from === grid.t0 ? "start" : "t0";
   const lines = [
-    `WINDOW ${formatTime(window.from === Number.NEGATIVE_INFINITY ? grid.t0 : window.from)}..${formatTime(window.to)} ` +
-      `t0=${formatTime(grid.t0)} dt=${formatStep(grid.dt)} rows=${rows.length}` +
+    `WINDOW ${formatTime(from)}..${formatTime(window.to)} ` +
+      (origin === "t0" ? `t0=${formatTime(grid.t0)} ` : "") +
+      `dt=${formatStep(grid.dt)} rows=${rows.length}` +
       (stride > 1 ? ` (every ${stride}th grid row of ${grid.rows.length}, last kept)` : "") +
-      " time=t0+t*dt",
+      ` time=${origin}+t*dt`,
   ];
   if (summaries) {
     lines.push(`SUMMARY over ${formatDuration(Math.max(0, window.to - grid.t0))}`);

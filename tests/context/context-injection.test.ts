@@ -74,34 +74,39 @@ describe("T11: untrusted plant strings stay inside their delimiters and are capp
     "payload %i in a description, an alarm value and a window cell",
     (_index, payload) => {
       // The tag map itself caps descriptions at 500 characters; the encoder caps them again, lower.
-      const tags = tagsWith(payload.slice(0, 500));
-      const now = Date.UTC(2026, 0, 1);
-      const snapshot = new Snapshot(
-        tags,
-        new Map<string, Sample>([
-          ["speed", goodSample(1200, now)],
-          ["alarm", goodSample(payload, now)],
-        ]),
-        now,
-      );
-      const window = new Window(
-        tags,
-        new Map<string, Sample[]>([
-          ["speed", [goodSample(1200, now)]],
-          ["alarm", [goodSample(payload, now)]],
-        ]),
-        now,
-        now + 1000,
-      );
-      for (const encoded of [
-        encodeSnapshot(snapshot, { maxTextLength: 120 }),
-        encodeSnapshot(snapshot, { maxTextLength: 120, layout: "inline" }),
-        encodeWindow(window, { maxTextLength: 120, summaries: true }),
-      ]) {
+      const encodings = (text: string) => {
+        // The tag map itself caps descriptions at 500 characters; the encoder caps them again, lower.
+        const tags = tagsWith(text.slice(0, 500));
+        const now = Date.UTC(2026, 0, 1);
+        const snapshot = new Snapshot(
+          tags,
+          new Map<string, Sample>([
+            ["speed", goodSample(1200, now)],
+            ["alarm", goodSample(text, now)],
+          ]),
+          now,
+        );
+        const window = new Window(
+          tags,
+          new Map<string, Sample[]>([
+            ["speed", [goodSample(1200, now)]],
+            ["alarm", [goodSample(text, now)]],
+          ]),
+          now,
+          now + 1000,
+        );
+        return [
+          encodeSnapshot(snapshot, { maxTextLength: 120 }),
+          encodeSnapshot(snapshot, { maxTextLength: 120, layout: "inline" }),
+          encodeWindow(window, { maxTextLength: 120, summaries: true }),
+        ];
+      };
+      const harmless = encodings("pump alarm");
+      for (const [position, encoded] of encodings(payload).entries()) {
         const lines = encoded.text.split("\n");
         expect(lines[0]).toBe(CONTEXT_PREAMBLE);
-        // No payload can add a line: the line count depends on the tags only.
-        expect(lines).toHaveLength(encoded.kind === "window" ? 11 : encoded.header.includes("TAGS inline") ? 6 : 8);
+        // No payload can add a line: the line count is that of the same context with a harmless string.
+        expect(lines).toHaveLength(harmless[position]?.text.split("\n").length ?? -1);
         for (const line of lines.slice(1)) {
           const { inside, outside } = spans(line);
           for (const content of inside) expect([...content].length).toBeLessThanOrEqual(120);
