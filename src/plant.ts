@@ -299,7 +299,9 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     history,
     window(names, range = {}) {
       const series = new Map(names.map((name) => [name as string, history(name, range) as readonly Sample[]]));
-      return new Window(tags, series, range.from ?? Number.NEGATIVE_INFINITY, range.to ?? now());
+      // The window holds the named tags only, in definition order, so that an encoder shows no empty columns.
+      const named = Object.fromEntries(Object.entries(tags).filter(([name]) => series.has(name))) as TTags;
+      return new Window(named, series, range.from ?? Number.NEGATIVE_INFINITY, range.to ?? now());
     },
     status() {
       return Object.fromEntries([...groups.keys()].map((adapter) => [adapter.name, adapter.status()]));

@@ -112,9 +112,13 @@ describe("createPlant", () => {
   });
 
   it("keeps a bounded history per tag and builds windows from it", async () => {
-    const plc = memoryAdapter({ name: "plc", values: { p: 0, q: 0 } });
+    const plc = memoryAdapter({ name: "plc", values: { p: 0, q: 0, r: 0 } });
     const plant = createPlant({
-      tags: defineTags({ p: float({ source: plc.key("p") }), q: float({ source: plc.key("q") }) }),
+      tags: defineTags({
+        p: float({ source: plc.key("p") }),
+        q: float({ source: plc.key("q") }),
+        r: float({ source: plc.key("r") }),
+      }),
       historySize: 3,
     });
     for (let value = 1; value <= 5; value++) {
@@ -123,7 +127,8 @@ describe("createPlant", () => {
       await plant.read();
     }
     expect(plant.history("p").map((sample) => sample.value)).toEqual([3, 4, 5]);
-    const window = plant.window(["p", "q"]);
+    const window = plant.window(["q", "p"]);
+    expect(window.names).toEqual(["p", "q"]);
     expect(window.series("q").map((sample) => sample.value)).toEqual([30, 40, 50]);
     expect(window.series("p")[0]?.receivedTime).toBeLessThanOrEqual(window.series("p")[2]?.receivedTime ?? 0);
     await plant.close();
