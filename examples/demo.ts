@@ -1,15 +1,17 @@
 /**
- * `npm run demo`: the main job end to end, offline. Starts the plant simulator (a pumping station over Modbus, OPC UA,
- * MQTT and a SQLite historian), runs a speed advisor and an alarm explainer against it, injects a fault, and shows
- * every step: the snapshot, the compact context and its token count, the proposal, the guard's verdict, the approval
- * (automatic in the demo, and it says so), the write, the read-back and the audit record. Ends by itself.
- * PLANTWIRE_DEMO_SECONDS sets the length (default 40; CI runs a short one).
+ * `npm run demo`: the main job end to end, offline. Starts the plant simulator (a pumping station over Modbus TCP,
+ * OPC UA, MQTT, Sparkplug B and a SQLite historian), runs two loops against it, injects a fault, and shows every step:
+ *  - the speed advisor (Modbus): the snapshot, the compact context and its token count, the model's advice, the
+ *    guard's verdict, the approval (automatic in the demo, and it says so), the write, the read-back and its audit
+ *    record;
+ *  - the alarm explainer (examples/alarm-explainer.ts): the OPC UA alarm bit, a window of related signals, the
+ *    model's explanation, published on MQTT and written as a shift-log row in SQL.
+ * Ends by itself with a summary. PLANTWIRE_DEMO_SECONDS sets the length (default 60; CI runs a short one).
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  anyOf,
   countTokens,
   createGuard,
   createLoop,
@@ -18,14 +20,16 @@ import {
   onChange,
   shutdown,
   verifyAuditLog,
-  whenTag,
 } from "plantwire";
 import { modbus } from "plantwire/modbus";
 import { mqtt } from "plantwire/mqtt";
+import { sql } from "plantwire/sql";
+import { z } from "zod";
 import { startPlantSimulator } from "../src/sim/plant-simulator.js";
-import { Advice, demoModel, demoTags, Explanation } from "./station-demo-parts.js";
+import { startAlarmExplainer } from "./alarm-explainer.js";
+import { Advice, alarmStandIn, demoModel, demoTags, endpointOrStandIn } from "./station-demo-parts.js";
 
-const seconds = Number(process.env.PLANTWIRE_DEMO_SECONDS ?? 40);
+const seconds = Number(process.env.PLANTWIRE_DEMO_SECONDS ?? 60);
 const target = 3.9; // bar
 const say = (text = "") => console.log(text);
 const folder = mkdtempSync(join(tmpdir(), "plantwire-demo-"));
@@ -34,7 +38,7 @@ let written = 0;
 say("plantwire demo: a simulated pumping station, a model, the write guard and the audit, on this machine only\n");
 const simulator = await startPlantSimulator({
   modbus: { port: 0 },
-  opcua: false, // the OPC UA view is there too (npx plantwire sim); the demo keeps start-up short
+  opcua: { port: 0 },
   mqtt: { port: 0 },
   historian: { file: join(folder, "historian.db") },
   tickMs: 250,
@@ -48,29 +52,39 @@ const plant = createPlant({ tags: demoTags(drive, bus), pollIntervalMs: 500, onE
 const audit = join(folder, "audit.jsonl");
 const guard = createGuard({ plant, audit });
 const { model, description } = demoModel(target);
+const shiftLogUrl = `sqlite:${join(folder, "shift-log.db")}`;
 say("  guard     speed setpoint: 600..1500 rpm, at most 100 rpm per write, 10 s between writes, approval required");
-say(`  model     ${description}`);
+say(`  models    advisor: ${description}`);
+say(`            alarm explainer: ${endpointOrStandIn(alarmStandIn).description}`);
 say(`  audit     ${audit}\n`);
+
+/** The last audit record (the write's outcome), as stored, with its hash chain shortened. */
+function auditLine(): string {
+  const lines = readFileSync(audit, "utf8").trim().split("\n");
+  const { proposalId, time, prevHash, hash, ...record } = JSON.parse(lines[lines.length - 1] as string);
+  return `${JSON.stringify(record)} hash ${String(hash).slice(0, 12)}… chained to ${String(prevHash).slice(0, 12)}…`;
+}
 
 const advisor = createLoop(plant, {
   name: "pump7-speed-advisor",
-  // Asked only when something moves enough to matter: pressure by 0.15 bar, vibration by 1.5 mm/s.
-  trigger: anyOf(
-    onChange(["pressure"], { deadband: 0.15, settleMs: 300 }),
-    onChange(["vibration"], { deadband: 1.5, settleMs: 300 }),
-  ),
+  // Asked only when something moves enough to matter, and has stayed moved for 2 s: pressure by 0.15 bar,
+  // vibration by 1.5 mm/s. Cavitation makes both noisy; the hold keeps the model from chasing the noise.
+  trigger: onChange(["pressure", "vibration"], {
+    deadband: { pressure: 0.15, vibration: 1.5 },
+    settleMs: 300,
+    holdMs: 2000,
+  }),
   model,
   guard,
   budget: { modelCallsPerHour: 120 },
   async run({ snapshot, model: budgeted, propose }) {
     const context = encodeSnapshot(snapshot);
     say(
-      `── advisor run: pressure ${snapshot.value("pressure").toFixed(2)} bar, vibration ${snapshot.valueOr("vibration", 0).toFixed(1)} mm/s`,
+      `── advisor (Modbus): pressure ${snapshot.value("pressure").toFixed(2)} bar, vibration ${snapshot.valueOr("vibration", 0).toFixed(1)} mm/s, speed setpoint ${snapshot.value("speedSetpoint")} rpm`,
     );
-    say(
-      `   context sent to the model: ${countTokens(context.text)} o200k tokens (a stable tag header, then values like):`,
-    );
-    for (const line of context.body.split("\n").slice(0, 4)) say(`     ${line}`);
+    say(`   context sent to the model: ${countTokens(context.text)} o200k tokens, a stable tag header, then:`);
+    for (const line of context.body.split("\n").slice(0, 5)) say(`     ${line}`);
+    say("     …");
     const advice = await budgeted!.generate({
       instructions: `Hold outlet pressure near ${target} bar with the least vibration. Answer with a speed setpoint in rpm.`,
       context: snapshot,
@@ -82,38 +96,35 @@ const advisor = createLoop(plant, {
     if (!proposal) return;
     const failed = proposal.verdicts.filter((verdict) => !verdict.passed);
     say(
-      `   guard: ${proposal.state}${failed.length ? ` (${failed.map((verdict) => `${verdict.code}: ${verdict.detail}`).join("; ")})` : ", every check passed"}`,
+      `   proposal ${proposal.id}: speedSetpoint ${snapshot.value("speedSetpoint")} → ${advice.speed} rpm; guard: ${proposal.state}${failed.length ? ` (${failed.map((verdict) => `${verdict.code}: ${verdict.detail}`).join("; ")})` : ", every check passed"}`,
     );
     if (proposal.state !== "pending") return;
     const done = await guard.approve(proposal.id, {
       by: "demo (auto-approved: in a plant a person runs plantwire approve)",
     });
     written++;
+    say("   approved automatically FOR THE DEMO (in a plant: npx plantwire approve <id> --by <name>)");
     say(
-      `   approved automatically FOR THE DEMO; write ${done.outcome?.write}, read-back ${done.outcome?.readBack} (${String(done.outcome?.readBackValue)} rpm)`,
+      `   write ${done.outcome?.write}, read back over Modbus: ${done.outcome?.readBack} (${String(done.outcome?.readBackValue)} rpm)`,
     );
+    say(`   audit ${auditLine()}`);
   },
 });
 
-const explainer = createLoop(plant, {
-  name: "alarm-explainer",
-  trigger: whenTag("alarm", (on) => on === true),
-  model,
-  async run({ snapshot, model: budgeted }) {
-    const text = snapshot.valueOr("alarmText", "(alarm text not available)");
-    const explanation = await budgeted!.generate({
-      instructions: "Explain the likely cause of this alarm for the shift operator.",
-      context: snapshot,
-      output: Explanation,
-    });
-    say(`── ALARM: ${text}`);
-    say(`   likely cause: ${explanation.likelyCause}; suggested action: ${explanation.action}`);
+const explainer = await startAlarmExplainer({
+  opcuaUrl: simulator.urls.opcua as string,
+  pkiFolder: join(folder, "pki"),
+  mqttUrl: simulator.urls.mqtt as string,
+  shiftLogUrl,
+  model: endpointOrStandIn(alarmStandIn).model,
+  log: (lines) => {
+    const [first, ...rest] = lines.split("\n");
+    say(`── alarm explainer (OPC UA alarm bit → window → model → MQTT event + SQL shift-log row): ${first}`);
+    for (const line of rest) say(`   ${line.trim()}`);
   },
 });
-
 await advisor.start();
-await explainer.start();
-const faultAt = Math.max(1, Math.round(seconds * 0.3));
+const faultAt = Math.max(1, Math.round(seconds * 0.25));
 const faultTimer = setTimeout(() => {
   say(
     `\n>> injecting a fault after ${faultAt} s: cavitation at pump 7 (the simulator runs 30× faster than real time)\n`,
@@ -124,15 +135,38 @@ await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 clearTimeout(faultTimer);
 
 const metrics = advisor.metrics();
-await shutdown({ loops: [advisor, explainer], guard, plant, log: () => {} });
+const explanations = explainer.loop.metrics();
+await shutdown({
+  loops: [advisor, explainer.loop],
+  guard,
+  plant,
+  also: [explainer.plant, explainer.bus, explainer.shiftLog],
+  log: () => {},
+});
+// The shift log, read back over SQL with a named query (the only SQL text plantwire runs that it did not write).
+const shiftLog = sql({
+  url: shiftLogUrl,
+  name: "shift-log",
+  queries: {
+    rows: {
+      sql: "SELECT kind, message FROM plantwire_events ORDER BY time",
+      parameters: z.object({}),
+      columns: z.object({ kind: z.string(), message: z.string() }),
+    },
+  },
+});
+await shiftLog.connect();
+const rows = await shiftLog.query("rows", {});
+await shiftLog.close();
 await simulator.close();
 const verification = verifyAuditLog(audit);
 say("\nSummary");
-say(`  advisor runs ${metrics.runs}, model calls ${metrics.modelRequests + explainer.metrics().modelRequests}`);
+say(`  advisor runs ${metrics.runs}, model calls ${metrics.modelRequests + explanations.modelRequests}`);
 say(`  proposals: ${metrics.proposals.rejected} rejected by the guard, ${written} approved, written and read back`);
-say(`  alarm explanations ${explainer.metrics().runs}`);
+say(`  alarm explanations ${explanations.runs}; shift log (SQL) holds ${rows.length} rows:`);
+for (const row of rows) say(`    ${row.kind}: ${row.message}`);
 say(
   `  audit ${verification.ok ? `OK, ${verification.records} records, chain intact` : `BROKEN at line ${verification.line}`} (${audit})`,
 );
-say("Next: README.md, docs/simulator.md, docs/safety.md.");
+say("Next: README.md, docs/examples.md, docs/safety.md.");
 process.exitCode = verification.ok ? 0 : 1;
