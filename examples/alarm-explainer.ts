@@ -7,14 +7,15 @@
  * Run against the simulator: `npx plantwire sim --speedup 30 --fault bearing-wear` in one terminal (the bearing wears
  * out within a minute or two and the vibration alarm comes on), then at once `npx tsx examples/alarm-explainer.ts` in
  * another. The shift log is `sqlite:./shift-log.db` (table plantwire_events); pass `shiftLogUrl` for PostgreSQL or
- * MariaDB.
+ * MariaDB. The tags come from the simulator's OPC UA tag-map file (tag-maps/pump-station/opcua.yaml); for a plant,
+ * load the site's own file instead.
  */
-import { createLoop, createPlant, encodeWindow, type Model, shutdownOnSignals, whenTag } from "plantwire";
+import { createLoop, createPlant, encodeWindow, loadTagMap, type Model, shutdownOnSignals, whenTag } from "plantwire";
 import { mqtt } from "plantwire/mqtt";
 import { opcua } from "plantwire/opcua";
 import { createPlantwireSchema, plantwireEventsTemplate, sql } from "plantwire/sql";
 import { z } from "zod";
-import { opcuaStationTags } from "../src/sim/station-views.js";
+import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
 import { alarmStandIn, endpointOrStandIn } from "./station-demo-parts.js";
 
 /** The model's answer, validated before anything is published or logged. */
@@ -64,7 +65,8 @@ export async function startAlarmExplainer(options: AlarmExplainerOptions = {}) {
     insecure: true,
     ...(options.pkiFolder ? { pkiFolder: options.pkiFolder } : {}),
   });
-  const plant = createPlant({ tags: opcuaStationTags(plc), historySize: 5000 });
+  const tags = await loadTagMap(stationTagMapFile("opcua"), { adapters: { plc } });
+  const plant = createPlant({ tags, historySize: 5000 });
   const bus = mqtt({ url: options.mqttUrl ?? "mqtt://127.0.0.1:1884", name: "bus" });
   const shiftLogUrl = options.shiftLogUrl ?? "sqlite:./shift-log.db";
   await createPlantwireSchema({ url: shiftLogUrl }); // creates plantwire_events if it is missing
@@ -91,7 +93,8 @@ export async function startAlarmExplainer(options: AlarmExplainerOptions = {}) {
         output: AlarmExplanation,
       });
       // The alarm may have cleared again by now: report the latest words it had.
-      const alarmText = String(plant.history("alarmText").findLast((sample) => sample.value)?.value ?? "");
+      const words = plant.history("alarmText").map((sample) => sample.value);
+      const alarmText = words.findLast((value): value is string => typeof value === "string" && value !== "") ?? "";
       const data = { alarmText, ...explanation, model: model!.name };
       await bus.publishEvent(topic, {
         type: "alarm.explanation",

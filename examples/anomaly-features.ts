@@ -7,7 +7,8 @@
  * Run against the simulator: `npx plantwire sim` in one terminal, `npx tsx examples/anomaly-features.ts` in another,
  * and `npx plantwire mqtt watch mqtt://127.0.0.1:1884 'spBv1.0/plantwire/+/pump7-anomaly'` in a third. Let it learn for
  * a minute, then restart the simulator as `npx plantwire sim --fault cavitation`: the jump is reported once, and the
- * score falls back as the detector adapts to the new state.
+ * score falls back as the detector adapts to the new state. The pump's tags come from the simulator's Modbus tag-map
+ * file (tag-maps/pump-station/modbus.yaml); for a plant, load the site's own file instead.
  */
 import {
   boolean,
@@ -19,6 +20,7 @@ import {
   float,
   functionModel,
   goodSample,
+  loadTagMap,
   type Snapshot,
   shutdownOnSignals,
   type TagSource,
@@ -27,7 +29,7 @@ import {
 import { modbus } from "plantwire/modbus";
 import { type SparkplugAddress, sparkplugEdgeNode, sparkplugHost } from "plantwire/mqtt";
 import { z } from "zod";
-import { modbusStationTags } from "../src/sim/station-views.js";
+import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
 
 /** What the detector answers for one reading: the largest deviation, in standard deviations, and its feature. */
 export const Verdict = z.object({ score: z.number(), feature: z.string() });
@@ -102,7 +104,8 @@ export interface AnomalyFeaturesOptions {
 
 export async function startAnomalyFeatures(options: AnomalyFeaturesOptions = {}) {
   const drive = modbus({ url: options.modbusUrl ?? "modbus+tcp://127.0.0.1:5020", unit: 1, name: "drive" });
-  const plant = createPlant({ tags: modbusStationTags(drive) });
+  const tags = await loadTagMap(stationTagMapFile("modbus"), { adapters: { drive } });
+  const plant = createPlant({ tags });
   const features = featureVector(plant.tags, { tags: featureTags, missing: "nan" });
   const detect = ewmaDetector(features.names, options.detector);
   const model = functionModel(({ context }) => detect(features.encode(context as Snapshot<typeof plant.tags>)), {

@@ -3,10 +3,12 @@
  * The model is asked when the pressure moves; its advice becomes a proposal that the guard checks and holds until a
  * person approves it (`plantwire approve <id> --by <name>`); then it is written once and read back.
  * Run against the simulator: `npx plantwire sim` in one terminal, `npx tsx examples/setpoint-advisor.ts` in another.
+ * The tags come from the simulator's Modbus tag-map file (tag-maps/pump-station/modbus.yaml); for a plant, load the
+ * site's own file instead.
  */
-import { createGuard, createLoop, createPlant, type Model, onChange, shutdownOnSignals } from "plantwire";
+import { createGuard, createLoop, createPlant, loadTagMap, type Model, onChange, shutdownOnSignals } from "plantwire";
 import { modbus } from "plantwire/modbus";
-import { modbusStationTags } from "../src/sim/station-views.js";
+import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
 import { Advice, demoModel } from "./station-demo-parts.js";
 
 export interface SetpointAdvisorOptions {
@@ -25,7 +27,9 @@ export interface SetpointAdvisorOptions {
 export async function startSetpointAdvisor(options: SetpointAdvisorOptions = {}) {
   const target = options.targetBar ?? 3.9;
   const drive = modbus({ url: options.modbusUrl ?? "modbus+tcp://127.0.0.1:5020", unit: 1, name: "drive" });
-  const plant = createPlant({ tags: modbusStationTags(drive) });
+  // The file holds the setpoint's write limits too (range, step, interval, approval): the guard enforces those.
+  const tags = await loadTagMap(stationTagMapFile("modbus"), { adapters: { drive } });
+  const plant = createPlant({ tags });
   const guard = createGuard({
     plant,
     audit: options.audit ?? "./audit.jsonl",

@@ -6,14 +6,15 @@
  * the plant.
  * Run against the simulator: `npx plantwire sim` in one terminal (its historian is ./plantwire-sim.db), and
  * `npx tsx examples/shift-report.ts --now` in another (without `--now` it waits for 06:00, 14:00 or 22:00). The
- * report goes to `sqlite:./shift-log.db` (table plantwire_events) and ./shift-reports/.
+ * report goes to `sqlite:./shift-log.db` (table plantwire_events) and ./shift-reports/. The tags come from the
+ * simulator's historian tag-map file (tag-maps/pump-station/historian.yaml); for a plant, load the site's own file.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createLoop, createPlant, cron, encodeWindow, type Model, shutdownOnSignals } from "plantwire";
+import { createLoop, createPlant, cron, encodeWindow, loadTagMap, type Model, shutdownOnSignals } from "plantwire";
 import { createPlantwireSchema, plantwireEventsTemplate, sql } from "plantwire/sql";
 import { z } from "zod";
-import { sqlStationTags } from "../src/sim/station-views.js";
+import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
 import { endpointOrStandIn, shiftReportStandIn } from "./station-demo-parts.js";
 
 /** The model's answer, validated before anything is written. */
@@ -44,7 +45,8 @@ export interface ShiftReportOptions {
 
 export async function startShiftReport(options: ShiftReportOptions = {}) {
   const historian = sql({ url: options.historianUrl ?? "sqlite:./plantwire-sim.db", name: "historian" });
-  const plant = createPlant({ tags: sqlStationTags(historian) });
+  const tags = await loadTagMap(stationTagMapFile("historian"), { adapters: { historian } });
+  const plant = createPlant({ tags });
   const shiftLogUrl = options.shiftLogUrl ?? "sqlite:./shift-log.db";
   await createPlantwireSchema({ url: shiftLogUrl }); // creates plantwire_events if it is missing
   const shiftLog = sql({ url: shiftLogUrl, name: "shift-log", templates: { log: plantwireEventsTemplate() } });

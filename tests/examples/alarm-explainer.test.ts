@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { CONTEXT_PREAMBLE, encodeWindow, goodSample, openaiModel, type Sample, Window } from "plantwire";
+import { CONTEXT_PREAMBLE, encodeWindow, goodSample, loadTagMap, openaiModel, type Sample, Window } from "plantwire";
 import { eventMessageSchema } from "plantwire/mqtt";
 import { opcua } from "plantwire/opcua";
 import { startOpenAITestServer, waitFor } from "plantwire/testing";
@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { AlarmExplanation, startAlarmExplainer } from "../../examples/alarm-explainer.js";
 import { alarmStandIn } from "../../examples/station-demo-parts.js";
 import { startPlantSimulator } from "../../src/sim/plant-simulator.js";
-import { opcuaStationTags } from "../../src/sim/station-views.js";
+import { stationTagMapFile } from "../../src/sim/station-tag-map-files.js";
 import { rawClient } from "../mqtt/mqtt-fixture.js";
 
 const answer = {
@@ -115,7 +115,8 @@ describe("alarm-explainer against the simulator", () => {
   });
 
   it("the stand-in answers in the explainer's schema, from the alarm words and the window's trends", async () => {
-    const tags = opcuaStationTags(opcua({ endpoint: "opc.tcp://127.0.0.1:1", name: "placeholder" }));
+    const plc = opcua({ endpoint: "opc.tcp://127.0.0.1:1", name: "placeholder" }); // never connects
+    const tags = await loadTagMap(stationTagMapFile("opcua"), { adapters: { plc } });
     const start = Date.now() - 60_000;
     const explain = (bearingTemperatures: number[]) => {
       const series = new Map<string, Sample[]>([

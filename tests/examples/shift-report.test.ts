@@ -8,14 +8,14 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { CONTEXT_PREAMBLE, openaiModel } from "plantwire";
+import { CONTEXT_PREAMBLE, loadTagMap, openaiModel } from "plantwire";
 import { type SqlAdapter, sql } from "plantwire/sql";
 import { startOpenAITestServer, waitFor } from "plantwire/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShiftSummary, startShiftReport } from "../../examples/shift-report.js";
 import { shiftReportStandIn } from "../../examples/station-demo-parts.js";
 import { type PlantSimulator, startPlantSimulator } from "../../src/sim/plant-simulator.js";
-import { sqlStationTags } from "../../src/sim/station-views.js";
+import { stationTagMapFile } from "../../src/sim/station-tag-map-files.js";
 
 const answer = {
   summary: "Pump 7 ran at 1200 rpm until cavitation set in.",
@@ -54,10 +54,12 @@ describe("shift-report against the simulator's historian", () => {
     await historian.connect();
     await simulator.setFault("cavitation", true);
     // Enough of the fault is in the historian (it writes a batch a second) for the averages to show it.
-    const { vibration } = sqlStationTags(historian);
+    const { vibration } = await loadTagMap(stationTagMapFile("historian"), { adapters: { historian } });
+    expect(vibration?.type).toBe("float");
     const cavitating = async () => {
-      const window = await historian.history({ vibration }, Date.now() - 60_000, Date.now() + 1000);
-      return window.series("vibration").filter((sample) => (sample.value ?? 0) > 6).length >= 30;
+      const window = await historian.history({ vibration: vibration! }, Date.now() - 60_000, Date.now() + 1000);
+      const high = window.series("vibration").filter(({ value }) => typeof value === "number" && value > 6);
+      return high.length >= 30;
     };
     expect(await waitFor(cavitating, 15_000, 200)).toBe(true);
   });
