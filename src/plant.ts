@@ -161,6 +161,25 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     }
   }
 
+  /**
+   * Throws a ConfigError naming every name that is not a tag of this plant. With a tag map loaded from a file any
+   * string type-checks as a name, and a misspelt one would otherwise watch, read or window nothing, silently.
+   */
+  function checkNames(names: readonly string[] | undefined, where: string): void {
+    const unknown = (names ?? []).filter((name) => !Object.hasOwn(tags, name));
+    if (unknown.length === 0) return;
+    const known = Object.keys(tags);
+    const listed =
+      known.length > 12 ? `${known.slice(0, 12).join(", ")}, … (${known.length} in all)` : known.join(", ");
+    throw new ConfigError(
+      unknown.map((name) => ({
+        path: `${where}: "${name}"`,
+        message: "is not a tag of this plant",
+        fix: `use one of the tag map's names: ${listed}`,
+      })),
+    );
+  }
+
   function selected(names: readonly string[] | undefined): Map<AdapterGroup, BoundTag[]> {
     const wanted = names ? new Set(names) : undefined;
     const result = new Map<AdapterGroup, BoundTag[]>();
@@ -173,6 +192,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
 
   async function read(names?: readonly TagName<TTags>[]): Promise<Snapshot<TTags>> {
     if (closed) throw new PlantwireError("PW_CONNECTION", "the plant is closed; create a new one with createPlant()");
+    checkNames(names, "plant.read");
     const results = await Promise.all([...selected(names)].map(([group, wanted]) => readGroup(group, wanted)));
     const samples = new Map<string, Sample>();
     for (const [name, sample] of results.flat()) {
@@ -193,6 +213,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     watchOptions: WatchOptions<TTags> = {},
   ): Promise<Watcher> {
     if (closed) throw new PlantwireError("PW_CONNECTION", "the plant is closed; create a new one with createPlant()");
+    checkNames(watchOptions.tags, "plant.watch tags");
     const names = watchOptions.tags ?? (Object.keys(tags) as TagName<TTags>[]);
     const intervalMs = watchOptions.intervalMs ?? options.pollIntervalMs ?? 1000;
     const reported = new Map<string, Sample & { stale?: boolean }>();
@@ -285,6 +306,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
   }
 
   function history<K extends TagName<TTags>>(name: K, range: { from?: number; to?: number } = {}) {
+    checkNames([name], "plant.history");
     return (histories.get(name)?.between(range.from, range.to) ?? []) as Sample<TagValue<TTags[K]>>[];
   }
 
@@ -298,6 +320,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     watch,
     history,
     window(names, range = {}) {
+      checkNames(names, "plant.window");
       const series = new Map(names.map((name) => [name as string, history(name, range) as readonly Sample[]]));
       // The window holds the named tags only, in definition order, so that an encoder shows no empty columns.
       const named = Object.fromEntries(Object.entries(tags).filter(([name]) => series.has(name))) as TTags;

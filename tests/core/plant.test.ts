@@ -111,6 +111,27 @@ describe("createPlant", () => {
     await plant.close();
   });
 
+  it("refuses tag names it does not have, naming each one and the names it has", async () => {
+    const plc = memoryAdapter({ name: "plc", values: { p: 1 } });
+    const plant = createPlant({ tags: defineTags({ pressure: float({ source: plc.key("p") }) }) });
+    // A map loaded from a file types every string as a name: a misspelling must fail, not watch nothing.
+    const names = ["presure", "pressure"] as never[];
+    const error = await plant.read(names).catch((caught: unknown) => caught);
+    expect(ConfigError.isInstance(error)).toBe(true);
+    expect((error as ConfigError).issues).toEqual([
+      {
+        path: 'plant.read: "presure"',
+        message: "is not a tag of this plant",
+        fix: "use one of the tag map's names: pressure",
+      },
+    ]);
+    await expect(plant.watch(() => {}, { tags: names })).rejects.toThrow(/plant\.watch tags: "presure"/);
+    expect(() => plant.window(names)).toThrow(/plant\.window: "presure"/);
+    expect(() => plant.history("presure" as never)).toThrow(ConfigError);
+    expect((await plant.read(["pressure"])).value("pressure")).toBe(1);
+    await plant.close();
+  });
+
   it("keeps a bounded history per tag and builds windows from it", async () => {
     const plc = memoryAdapter({ name: "plc", values: { p: 0, q: 0, r: 0 } });
     const plant = createPlant({

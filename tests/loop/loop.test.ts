@@ -199,6 +199,18 @@ describe("loops", () => {
     await plant.close();
   });
 
+  it("will not start on a trigger that names a tag the plant does not have", async () => {
+    const { plant } = station();
+    for (const trigger of [onChange(["presure" as never]), whenTag("alrm" as never, (on) => on === true)]) {
+      const loop = createLoop(plant, { name: "misspelt", trigger, run: () => {} });
+      const error = await loop.start().catch((caught: unknown) => caught);
+      expect(ConfigError.isInstance(error), String(error)).toBe(true);
+      expect(String(error)).toMatch(/"(presure|alrm)": is not a tag of this plant/);
+      await loop.stop();
+    }
+    await plant.close();
+  });
+
   it("proposes only through its guard, with the loop and model named in the audit", async () => {
     const { drive, plant } = station();
     const audit = join(mkdtempSync(join(tmpdir(), "plantwire-loop-")), "audit.jsonl");
