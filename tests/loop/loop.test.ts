@@ -201,8 +201,11 @@ describe("loops", () => {
 
   it("will not start on a trigger that names a tag the plant does not have", async () => {
     const { plant } = station();
-    for (const trigger of [onChange(["presure" as never]), whenTag("alrm" as never, (on) => on === true)]) {
-      const loop = createLoop(plant, { name: "misspelt", trigger, run: () => {} });
+    const misspelt = [
+      createLoop(plant, { name: "change", trigger: onChange(["presure" as never]), run: () => {} }),
+      createLoop(plant, { name: "state", trigger: whenTag("alrm" as never, (on) => on === true), run: () => {} }),
+    ];
+    for (const loop of misspelt) {
       const error = await loop.start().catch((caught: unknown) => caught);
       expect(ConfigError.isInstance(error), String(error)).toBe(true);
       expect(String(error)).toMatch(/"(presure|alrm)": is not a tag of this plant/);
