@@ -1,9 +1,14 @@
 /** The shape of one `plantwire` CLI command. Adapters contribute commands in `adapters/<protocol>/<protocol>-cli.ts`. */
 
-/** Where a command writes. Tests pass their own to capture output. */
+/** Where a command writes, and reads typed lines. Tests pass their own to capture output and feed input. */
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /**
+   * Where a command that takes typed commands while it runs (`plantwire sim`) reads them, line by line, whether or
+   * not it is a terminal. @default standard input when it is a terminal, else nothing is read
+   */
+  input?: NodeJS.ReadableStream;
 }
 
 /** Exit codes scripts can rely on. */

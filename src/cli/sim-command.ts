@@ -1,77 +1,189 @@
-/** `plantwire sim`: the plant simulator, serving the pumping station over every protocol until Ctrl+C. */
+/**
+ * `plantwire sim`: the plant simulator, serving the pumping station over every protocol until Ctrl+C. Faults can be
+ * switched on at start, at set times, and by commands typed while it runs.
+ */
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import type { PumpFault } from "../sim/pump-station-model.js";
-import { type CliCommand, exitCodes } from "./cli-command.js";
+import { describeFaultWindow, type FaultSchedule, type FaultWindow, parseFaultWindow } from "../sim/fault-schedule.js";
+import { type PumpFault, pumpFaults } from "../sim/pump-station-model.js";
+import type { SimulatorConsole } from "../sim/simulator-console.js";
+import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
 
-const faults: readonly PumpFault[] = ["bearing-wear", "cavitation", "sensor-drift", "stuck-valve", "comms-loss"];
+const options = {
+  seed: { type: "string", default: "7" },
+  speedup: { type: "string", default: "1" },
+  "modbus-port": { type: "string", default: "5020" },
+  "opcua-port": { type: "string", default: "4840" },
+  "mqtt-port": { type: "string", default: "1884" },
+  historian: { type: "string", default: "./plantwire-sim.db" },
+  "no-modbus": { type: "boolean" },
+  "no-opcua": { type: "boolean" },
+  "no-mqtt": { type: "boolean" },
+  "no-sparkplug": { type: "boolean" },
+  "no-historian": { type: "boolean" },
+  "no-input": { type: "boolean" },
+  fault: { type: "string", multiple: true },
+  "fault-at": { type: "string", multiple: true },
+  "duration-ms": { type: "string" },
+} as const;
+
+const usage = `Usage: plantwire sim [--seed 7] [--speedup 1] [--modbus-port 5020] [--opcua-port 4840] [--mqtt-port 1884]
+                     [--historian ./plantwire-sim.db] [--no-modbus] [--no-opcua] [--no-mqtt] [--no-sparkplug]
+                     [--no-historian] [--fault <fault>]... [--fault-at <fault>@<seconds>[-<seconds>]]...
+                     [--no-input] [--duration-ms N]
+  --fault <fault>               switch a fault on from the start (repeatable)
+  --fault-at <fault>@<s>        switch it on <s> seconds after start (repeatable)
+  --fault-at <fault>@<s>-<e>    switch it on at <s> seconds and off again at <e>
+                                (real seconds after the simulator has started, whatever --speedup;
+                                e.g. --fault-at cavitation@30 --fault-at stuck-valve@60-120)
+  --modbus-port, --opcua-port, --mqtt-port
+                                0 picks a free port
+  --no-input                    do not read typed commands (standard input is left alone)
+  --duration-ms N               stop after N milliseconds (default: run until Ctrl+C)
+Faults: ${pumpFaults.join(", ")}.
+While it runs in a terminal, type a command and Enter: "fault <name> on|off", "faults" (each fault, whether it
+is on, and the switches scheduled), "help", "quit". Standard input is not read when it is not a terminal or when
+the simulator starts in the terminal's background (&); --no-input never reads it.
+Serves on 127.0.0.1 only; Sparkplug B shares the MQTT broker (--no-mqtt turns both off). Writes to the speed
+setpoint (Modbus holding 0, OPC UA ns=1;s=PumpStation.speedSetpoint, Sparkplug DCMD speedSetpoint) change the
+process. Stops on Ctrl+C, on "quit", or after --duration-ms.`;
+
+function usageError(io: CliIo, message: string): number {
+  io.err(`${message}\n\n${usage}\n`);
+  return exitCodes.usage;
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; args: string[] }>>["values"];
+
+/** The numeric options, checked: the first problem as a message naming the flag and the fix, or the numbers. */
+function numbers(values: Values) {
+  const checks = {
+    seed: { valid: Number.isSafeInteger, want: "a whole number", example: "7" },
+    speedup: { valid: (n: number) => Number.isFinite(n) && n > 0, want: "a number above 0", example: "20" },
+    "modbus-port": { valid: isPort, want: "a port from 0 to 65535 (0 picks a free one)", example: "5020" },
+    "opcua-port": { valid: isPort, want: "a port from 0 to 65535 (0 picks a free one)", example: "4840" },
+    "mqtt-port": { valid: isPort, want: "a port from 0 to 65535 (0 picks a free one)", example: "1884" },
+    "duration-ms": {
+      valid: (n: number) => Number.isInteger(n) && n >= 1 && n <= 2 ** 31 - 1,
+      want: "a whole number of milliseconds from 1 to 2147483647",
+      example: "60000",
+    },
+  } as const;
+  const parsed: Partial<Record<keyof typeof checks, number>> = {};
+  for (const [flag, check] of Object.entries(checks) as [keyof typeof checks, (typeof checks)[keyof typeof checks]][]) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const value = text.trim() === "" ? Number.NaN : Number(text);
+    if (!check.valid(value))
+      return { error: `--${flag} "${text}": give ${check.want}, e.g. --${flag} ${check.example}` };
+    parsed[flag] = value;
+  }
+  return { parsed };
+}
+
+function isPort(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 65535;
+}
 
 export const simCommand: CliCommand = {
   name: "sim",
   summary: "Run the plant simulator: a pumping station over Modbus, OPC UA, MQTT, Sparkplug B and a SQLite historian",
-  usage: `Usage: plantwire sim [--seed 7] [--speedup 1] [--modbus-port 5020] [--opcua-port 4840] [--mqtt-port 1884]
-                     [--historian ./plantwire-sim.db] [--no-modbus] [--no-opcua] [--no-mqtt] [--no-sparkplug]
-                     [--no-historian] [--fault <${faults.join("|")}>]... [--duration-ms N]
-Serves on 127.0.0.1 only; Sparkplug B shares the MQTT broker (--no-mqtt turns both off). Writes to the speed
-setpoint (Modbus holding 0, OPC UA ns=1;s=PumpStation.speedSetpoint, Sparkplug DCMD speedSetpoint) change the
-process. Stops on Ctrl+C or after --duration-ms.`,
+  usage,
   async run(args, io) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: {
-        seed: { type: "string", default: "7" },
-        speedup: { type: "string", default: "1" },
-        "modbus-port": { type: "string", default: "5020" },
-        "opcua-port": { type: "string", default: "4840" },
-        "mqtt-port": { type: "string", default: "1884" },
-        historian: { type: "string", default: "./plantwire-sim.db" },
-        "no-modbus": { type: "boolean" },
-        "no-opcua": { type: "boolean" },
-        "no-mqtt": { type: "boolean" },
-        "no-sparkplug": { type: "boolean" },
-        "no-historian": { type: "boolean" },
-        fault: { type: "string", multiple: true },
-        "duration-ms": { type: "string" },
-      },
-    });
+    let values: Values;
+    try {
+      ({ values } = parseArgs({ args: [...args], options }));
+    } catch (error) {
+      return usageError(io, (error as Error).message);
+    }
     for (const fault of values.fault ?? []) {
-      if (!faults.includes(fault as PumpFault)) {
-        io.err(`Unknown fault "${fault}". Use one of: ${faults.join(", ")}\n`);
-        return exitCodes.usage;
+      if (!(pumpFaults as readonly string[]).includes(fault)) {
+        return usageError(io, `--fault "${fault}": unknown fault; use one of: ${pumpFaults.join(", ")}`);
       }
     }
+    const windows: FaultWindow[] = [];
+    for (const text of values["fault-at"] ?? []) {
+      const window = parseFaultWindow(text);
+      if ("error" in window) return usageError(io, `--fault-at ${window.error}`);
+      windows.push(window);
+    }
+    const checked = numbers(values);
+    if (checked.error !== undefined) return usageError(io, checked.error);
+    const number = checked.parsed;
+
     const { startPlantSimulator } = await import("../sim/plant-simulator.js");
     const { stationSparkplugDevice, stationSparkplugGroup, stationSparkplugNode } = await import(
       "../sim/station-views.js"
     );
     const { stationTagMapFile } = await import("../sim/station-tag-map-files.js");
+    const { scheduleFaults } = await import("../sim/fault-schedule.js");
+    const { simulatorConsoleHint, startSimulatorConsole, terminalInput } = await import("../sim/simulator-console.js");
     const simulator = await startPlantSimulator({
-      seed: Number(values.seed),
-      speedup: Number(values.speedup),
-      modbus: values["no-modbus"] ? false : { port: Number(values["modbus-port"]) },
-      opcua: values["no-opcua"] ? false : { port: Number(values["opcua-port"]) },
-      mqtt: values["no-mqtt"] ? false : { port: Number(values["mqtt-port"]) },
+      seed: number.seed,
+      speedup: number.speedup,
+      modbus: values["no-modbus"] ? false : { port: number["modbus-port"] },
+      opcua: values["no-opcua"] ? false : { port: number["opcua-port"] },
+      mqtt: values["no-mqtt"] ? false : { port: number["mqtt-port"] },
       sparkplug: !values["no-sparkplug"],
       historian: values["no-historian"] ? false : { file: values.historian },
     });
-    for (const fault of values.fault ?? []) await simulator.setFault(fault as PumpFault, true);
-    io.out("plantwire simulator: a pumping station (simulated, not a plant)\n");
-    const sparkplugIds = `group ${stationSparkplugGroup}, edge node ${stationSparkplugNode}, device ${stationSparkplugDevice}`;
-    for (const [protocol, url] of Object.entries(simulator.urls)) {
-      io.out(`  ${protocol.padEnd(9)} ${url}${protocol === "sparkplug" ? ` (${sparkplugIds})` : ""}\n`);
-    }
-    io.out(`  tag maps  ${dirname(stationTagMapFile("modbus"))}\n`);
-    if (values.fault?.length) io.out(`  faults    ${values.fault.join(", ")}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once("SIGINT", stop);
-      if (values["duration-ms"])
-        setTimeout(() => {
-          process.off("SIGINT", stop);
-          resolve();
-        }, Number(values["duration-ms"]));
+    // Switches run one at a time, in the order asked (scheduled or typed): "comms-loss" suspends and resumes
+    // servers, which must not overlap.
+    let switching = Promise.resolve();
+    const setFault = (fault: PumpFault, active: boolean) => {
+      const done = switching.then(() => simulator.setFault(fault, active));
+      switching = done.catch(() => {});
+      return done;
+    };
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
     });
-    await simulator.close();
+    let schedule: FaultSchedule | undefined;
+    let commands: SimulatorConsole | undefined;
+    let duration: NodeJS.Timeout | undefined;
+    try {
+      for (const fault of values.fault ?? []) await setFault(fault as PumpFault, true);
+      io.out("plantwire simulator: a pumping station (simulated, not a plant)\n");
+      const sparkplugIds = `group ${stationSparkplugGroup}, edge node ${stationSparkplugNode}, device ${stationSparkplugDevice}`;
+      for (const [protocol, url] of Object.entries(simulator.urls)) {
+        io.out(`  ${protocol.padEnd(9)} ${url}${protocol === "sparkplug" ? ` (${sparkplugIds})` : ""}\n`);
+      }
+      io.out(`  tag maps  ${dirname(stationTagMapFile("modbus"))}\n`);
+      if (values.fault?.length) io.out(`  faults    ${values.fault.join(", ")}\n`);
+      if (windows.length > 0) io.out(`  schedule  ${windows.map(describeFaultWindow).join("; ")} (seconds from now)\n`);
+
+      schedule = scheduleFaults(windows, setFault, (change, error) => {
+        const what = `${change.fault} ${change.active ? "on" : "off"}`;
+        if (error === undefined) io.out(`Fault ${what} (scheduled at ${change.atSeconds} s).\n`);
+        else
+          io.err(`Could not switch ${what} as scheduled: ${error instanceof Error ? error.message : String(error)}\n`);
+      });
+      const pending = schedule.pending;
+      // Typed commands come from a stream the caller hands over, or from the terminal this runs in the foreground of.
+      const input = values["no-input"] ? undefined : (io.input ?? terminalInput());
+      if (input) {
+        commands = startSimulatorConsole({
+          input,
+          out: (text) => io.out(text),
+          setFault,
+          isActive: (fault) => simulator.model.faults.has(fault),
+          pending,
+          quit: () => stop(),
+        });
+        io.out(`${simulatorConsoleHint}\n`);
+      }
+      process.once("SIGINT", stop);
+      if (number["duration-ms"] !== undefined) duration = setTimeout(stop, number["duration-ms"]);
+      await stopped;
+    } finally {
+      process.off("SIGINT", stop);
+      clearTimeout(duration);
+      schedule?.cancel();
+      await commands?.close();
+      await switching;
+      await simulator.close();
+    }
     io.out("simulator stopped\n");
     return exitCodes.ok;
   },

@@ -5,8 +5,11 @@
  */
 import { type SeededRandom, seededRandom } from "./seeded-random.js";
 
+/** Every fault the simulator can inject, in the order they are listed to users. */
+export const pumpFaults = ["bearing-wear", "cavitation", "sensor-drift", "stuck-valve", "comms-loss"] as const;
+
 /** Faults the simulator can inject. */
-export type PumpFault = "bearing-wear" | "cavitation" | "sensor-drift" | "stuck-valve" | "comms-loss";
+export type PumpFault = (typeof pumpFaults)[number];
 
 /** Every value the station exposes, in engineering units. */
 export interface PumpStationValues {

@@ -7,7 +7,7 @@ import { sparkplugEdgeNode } from "../../adapters/mqtt/mqtt-sparkplug-edge.js";
 import { sparkplugHost } from "../../adapters/mqtt/mqtt-sparkplug-host.js";
 import { goodSample, type Sample } from "../sample.js";
 import type { AnyTag } from "../tags.js";
-import type { SimulatorView } from "./simulator-view.js";
+import type { SimulatorView, StationValues } from "./simulator-view.js";
 import { modeStates, stationSignals } from "./station-signals.js";
 import {
   sparkplugStationTags,
@@ -22,7 +22,7 @@ const modeNames = new Map<number, string>(Object.entries(modeStates).map(([name,
  * The station's values as samples for the edge node: as the model holds them, like the other views (so a written
  * setpoint comes back exactly as written, which is what confirms a host's write), the mode as its state name.
  */
-function samplesOf(values: Readonly<Record<string, unknown>>, time: number): Record<string, Sample> {
+function samplesOf(values: StationValues, time: number): Record<string, Sample> {
   return Object.fromEntries(
     stationSignals.map((signal) => {
       const value = values[signal.name];
@@ -31,8 +31,11 @@ function samplesOf(values: Readonly<Record<string, unknown>>, time: number): Rec
   );
 }
 
-/** Starts the station's edge node on the broker at `url`, with `initial` as the values of its first births. */
-export async function sparkplugView(url: string, initial: Readonly<Record<string, unknown>>): Promise<SimulatorView> {
+/**
+ * Starts the station's edge node on the broker at `url`, with `initial` (taken at `time`) as the values of its first
+ * births.
+ */
+export async function sparkplugView(url: string, initial: StationValues, time: number): Promise<SimulatorView> {
   // Datatypes, units, ranges and descriptions come from the station's tag map. The deadband is dropped at the edge:
   // every change is reported, so this view shows the same state as the others, and readers apply the tag map's
   // deadband on their side.
@@ -56,7 +59,7 @@ export async function sparkplugView(url: string, initial: Readonly<Record<string
   });
   // Reported before connecting, so the first births carry real values. The edge node also replays these once, flagged
   // historical, after the births: it keeps every change made while it was not connected.
-  await edge.update(samplesOf(initial, Date.now()));
+  await edge.update(samplesOf(initial, time));
   await edge.connect();
   return {
     url,

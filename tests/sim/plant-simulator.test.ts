@@ -6,6 +6,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { createGuard, createPlant } from "plantwire";
 import { modbus } from "plantwire/modbus";
 import { mqtt } from "plantwire/mqtt";
@@ -78,7 +79,10 @@ describe("plant simulator", () => {
   });
 
   it("runs from the command line, prints where each view is served, and stops by itself", async () => {
-    const io = captureIo();
+    // Closed input: the command must not read the terminal the tests run in.
+    const input = new PassThrough();
+    input.end();
+    const io = Object.assign(captureIo(), { input });
     const historianFile = join(mkdtempSync(join(tmpdir(), "plantwire-sim-cli-")), "historian.db");
     const code = await runCli(
       [
@@ -110,6 +114,6 @@ describe("plant simulator", () => {
     expect(io.stdout).toContain("faults    cavitation");
     const wrong = captureIo();
     expect(await runCli(["sim", "--fault", "meteor"], wrong)).toBe(2);
-    expect(wrong.stderr).toContain("Unknown fault");
+    expect(wrong.stderr).toContain('--fault "meteor": unknown fault');
   });
 });
