@@ -65,7 +65,21 @@ export async function startAlarmExplainer(options: AlarmExplainerOptions = {}) {
     insecure: true,
     ...(options.pkiFolder ? { pkiFolder: options.pkiFolder } : {}),
   });
-  const tags = await loadTagMap(stationTagMapFile("opcua"), { adapters: { plc } });
+  // The tags this script relies on, checked as the file loads; each name used below is typed by it.
+  const tags = await loadTagMap(stationTagMapFile("opcua"), {
+    adapters: { plc },
+    expect: {
+      alarm: "boolean",
+      alarmText: "text",
+      vibration: "float",
+      bearingTemperature: "float",
+      pressure: "float",
+      flow: "float",
+      speed: "float",
+      motorCurrent: "float",
+      level: "float",
+    },
+  });
   const plant = createPlant({ tags, historySize: 5000 });
   const bus = mqtt({ url: options.mqttUrl ?? "mqtt://127.0.0.1:1884", name: "bus" });
   const shiftLogUrl = options.shiftLogUrl ?? "sqlite:./shift-log.db";
@@ -93,8 +107,7 @@ export async function startAlarmExplainer(options: AlarmExplainerOptions = {}) {
         output: AlarmExplanation,
       });
       // The alarm may have cleared again by now: report the latest words it had.
-      const words = plant.history("alarmText").map((sample) => sample.value);
-      const alarmText = words.findLast((value): value is string => typeof value === "string" && value !== "") ?? "";
+      const alarmText = plant.history("alarmText").findLast((sample) => sample.value)?.value ?? "";
       const data = { alarmText, ...explanation, model: model!.name };
       await bus.publishEvent(topic, {
         type: "alarm.explanation",

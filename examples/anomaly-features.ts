@@ -104,7 +104,18 @@ export interface AnomalyFeaturesOptions {
 
 export async function startAnomalyFeatures(options: AnomalyFeaturesOptions = {}) {
   const drive = modbus({ url: options.modbusUrl ?? "modbus+tcp://127.0.0.1:5020", unit: 1, name: "drive" });
-  const tags = await loadTagMap(stationTagMapFile("modbus"), { adapters: { drive } });
+  // The detector's features, numeric as it assumes: checked as the file loads, and `featureTags` against them.
+  const tags = await loadTagMap(stationTagMapFile("modbus"), {
+    adapters: { drive },
+    expect: {
+      speed: "float",
+      motorCurrent: "float",
+      pressure: "float",
+      flow: "float",
+      bearingTemperature: "float",
+      vibration: "float",
+    },
+  });
   const plant = createPlant({ tags });
   const features = featureVector(plant.tags, { tags: featureTags, missing: "nan" });
   const detect = ewmaDetector(features.names, options.detector);

@@ -28,7 +28,11 @@ export async function startSetpointAdvisor(options: SetpointAdvisorOptions = {})
   const target = options.targetBar ?? 3.9;
   const drive = modbus({ url: options.modbusUrl ?? "modbus+tcp://127.0.0.1:5020", unit: 1, name: "drive" });
   // The file holds the setpoint's write limits too (range, step, interval, approval): the guard enforces those.
-  const tags = await loadTagMap(stationTagMapFile("modbus"), { adapters: { drive } });
+  // `expect` names the tags this script relies on; a file without them, or with other types, fails to load.
+  const tags = await loadTagMap(stationTagMapFile("modbus"), {
+    adapters: { drive },
+    expect: { pressure: "float", vibration: "float", speedSetpoint: "float" },
+  });
   const plant = createPlant({ tags });
   const guard = createGuard({
     plant,

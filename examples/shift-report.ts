@@ -45,7 +45,18 @@ export interface ShiftReportOptions {
 
 export async function startShiftReport(options: ShiftReportOptions = {}) {
   const historian = sql({ url: options.historianUrl ?? "sqlite:./plantwire-sim.db", name: "historian" });
-  const tags = await loadTagMap(stationTagMapFile("historian"), { adapters: { historian } });
+  // Every numeric tag of the file goes into the report; the summary and its concerns need at least these.
+  const tags = await loadTagMap(stationTagMapFile("historian"), {
+    adapters: { historian },
+    expect: {
+      speed: "float",
+      pressure: "float",
+      flow: "float",
+      level: "float",
+      vibration: "float",
+      bearingTemperature: "float",
+    },
+  });
   const plant = createPlant({ tags });
   const shiftLogUrl = options.shiftLogUrl ?? "sqlite:./shift-log.db";
   await createPlantwireSchema({ url: shiftLogUrl }); // creates plantwire_events if it is missing

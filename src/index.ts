@@ -64,7 +64,13 @@ export {
   Window,
 } from "./sample.js";
 export { adapterKinds, loadSite, type Site } from "./site/site-config.js";
-export { loadTagMap, parseTagMap, type TagMapFileOptions } from "./tag-map-file.js";
+export {
+  type ExpectedTags,
+  loadTagMap,
+  parseTagMap,
+  type TagExpectations,
+  type TagMapFileOptions,
+} from "./tag-map-file.js";
 export { tagDefinitionSchema } from "./tag-validation.js";
 export {
   type AnyTag,
@@ -82,6 +88,7 @@ export {
   isWritable,
   type NumericTag,
   type TagCommon,
+  type TagDefinitionByType,
   type TagDefinitions,
   type TagMap,
   type TagName,

@@ -10,19 +10,42 @@
  *     range: [0, 16]
  *     source: { adapter: drive, input: 10, dataType: float32 }
  * ```
+ *
+ * A script that relies on some of the file's tags says so with `expect` (tag name → type). They are checked when the
+ * file is loaded, and the map comes back typed by them: `snapshot.value("pressure")` is a `number` and a misspelt
+ * name does not compile, as with a map written in code.
  */
 import { extname } from "node:path";
 import type { Adapter } from "./adapter.js";
 import { configFormatOf, parseConfigText, readConfigText } from "./config-file.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { markValidated, tagMapIssues } from "./tag-validation.js";
-import type { TagDefinitions, TagMap } from "./tags.js";
+import type { TagDefinitionByType, TagDefinitions, TagMap, TagType } from "./tags.js";
+
+/** What a script expects of a tag-map file: tag name → tag type, e.g. `{ alarm: "boolean", vibration: "float" }`. */
+export type TagExpectations = Readonly<Record<string, TagType>>;
+
+/** The tag definitions that expectations promise: `{ alarm: "boolean" }` gives `{ readonly alarm: BooleanTag }`. */
+export type ExpectedTags<TExpect extends TagExpectations> = {
+  readonly [K in keyof TExpect & string]: TagDefinitionByType[TExpect[K]];
+};
 
 /** Options of {@link loadTagMap} and {@link parseTagMap}. */
-export interface TagMapFileOptions {
+export interface TagMapFileOptions<TExpect extends TagExpectations = TagExpectations> {
   /** The adapters that sources may name, by name. */
   adapters: Readonly<Record<string, Adapter>>;
+  /**
+   * The tags the script relies on, by name, with their types (`"float"`, `"integer"`, `"boolean"`, `"enum"`,
+   * `"text"`). Each must be in the file with that type, else loading fails with a ConfigError listing every
+   * mismatch. The file may hold other tags too: they are read like the rest, but only the expected names are typed.
+   * @default no expectations: any name type-checks and values are `number | boolean | string`
+   */
+  expect?: TExpect;
 }
+
+const tagTypes: readonly string[] = ["float", "integer", "boolean", "enum", "text"] satisfies TagType[];
+
+const withArticle = (type: string) => `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -71,7 +94,60 @@ function resolveSource(
   }
 }
 
-/** Parses tag-map text (YAML or JSON). `file` is used in error messages. Throws a ConfigError listing every problem. */
+/** Checks that each expected tag is in the file with the expected type. */
+function expectationIssues(
+  tags: Readonly<Record<string, unknown>>,
+  expect: Readonly<Record<string, unknown>>,
+  file: string,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, expected] of Object.entries(expect)) {
+    if (typeof expected !== "string" || !tagTypes.includes(expected)) {
+      issues.push({
+        path: `expect.${name}`,
+        message: `unknown tag type ${JSON.stringify(expected)}`,
+        fix: `expect one of ${tagTypes.join(", ")}`,
+      });
+    } else if (!Object.hasOwn(tags, name)) {
+      issues.push({
+        path: `tags.${name}`,
+        message: `missing: the script expects ${withArticle(expected)} tag of this name`,
+        fix: `add tag ${name} of type ${expected} to ${file}`,
+      });
+    } else {
+      const raw = tags[name];
+      const found = isRecord(raw) ? raw.type : undefined;
+      // A tag that is not an object, or has no known type, is already reported by the file's own checks.
+      if (typeof found === "string" && tagTypes.includes(found) && found !== expected) {
+        issues.push({
+          path: `tags.${name}`,
+          message: `is ${withArticle(found)} tag, but the script expects ${withArticle(expected)} tag`,
+          fix: `change its type to ${expected}, or the script's expectation`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+/**
+ * Parses tag-map text (YAML or JSON). `file` is used in error messages. Throws a ConfigError listing every problem.
+ * With `expect`, each expected tag must be in the text with its type, and the map is typed by the expected tags.
+ */
+export function parseTagMap<const TExpect extends TagExpectations>(
+  text: string,
+  format: "yaml" | "json",
+  options: TagMapFileOptions<TExpect> & { expect: TExpect; file?: string },
+): Promise<TagMap<ExpectedTags<TExpect>>>;
+/**
+ * Parses tag-map text (YAML or JSON). `file` is used in error messages. Throws a ConfigError listing every problem.
+ * Any string type-checks as a tag name of the result; pass `expect` to type the tags the script relies on.
+ */
+export function parseTagMap(
+  text: string,
+  format: "yaml" | "json",
+  options: TagMapFileOptions & { file?: string },
+): Promise<TagMap<TagDefinitions>>;
 export async function parseTagMap(
   text: string,
   format: "yaml" | "json",
@@ -104,10 +180,14 @@ export async function parseTagMap(
   issues.push(
     ...tagMapIssues(resolved, ["tags"]).filter((issue) => !issues.some((seen) => issue.path.startsWith(seen.path))),
   );
+  if (options.expect) issues.push(...expectationIssues(document.tags, options.expect, options.file ?? "the tag map"));
   if (issues.length > 0) {
-    // Report in file order, so the list reads top to bottom like the file.
+    // Report in file order, so the list reads top to bottom like the file; tags the file lacks come last.
     const order = Object.keys(document.tags);
-    const position = (issue: ConfigIssue) => order.indexOf(issue.path.split(".")[1] ?? "");
+    const position = (issue: ConfigIssue) => {
+      const index = issue.path.startsWith("tags.") ? order.indexOf(issue.path.split(".")[1] ?? "") : -1;
+      return index === -1 ? order.length : index;
+    };
     throw new ConfigError(
       issues
         .map((issue, index) => ({ issue, index }))
@@ -122,7 +202,29 @@ export async function parseTagMap(
   return map;
 }
 
-/** Loads a tag map from a `.yaml`, `.yml` or `.json` file. Errors name the file, the field path and the fix. */
+/**
+ * Loads a tag map from a `.yaml`, `.yml` or `.json` file. Errors name the file, the field path and the fix.
+ *
+ * With `expect` (tag name → type), each expected tag must be in the file with that type, and the map is typed by
+ * them: `snapshot.value("vibration")` is a `number`, and a name that is not expected does not compile. The file's
+ * other tags stay in the map and are read with the rest; name them in `expect` to use them by name.
+ *
+ * ```ts
+ * const tags = await loadTagMap("site/tags.yaml", {
+ *   adapters: { plc },
+ *   expect: { alarm: "boolean", alarmText: "text", vibration: "float", mode: "enum" },
+ * });
+ * ```
+ */
+export function loadTagMap<const TExpect extends TagExpectations>(
+  file: string,
+  options: TagMapFileOptions<TExpect> & { expect: TExpect },
+): Promise<TagMap<ExpectedTags<TExpect>>>;
+/**
+ * Loads a tag map from a `.yaml`, `.yml` or `.json` file. Errors name the file, the field path and the fix.
+ * Any string type-checks as a tag name of the result; pass `expect` to type the tags the script relies on.
+ */
+export function loadTagMap(file: string, options: TagMapFileOptions): Promise<TagMap<TagDefinitions>>;
 export async function loadTagMap(file: string, options: TagMapFileOptions): Promise<TagMap<TagDefinitions>> {
   const format = configFormatOf(file);
   if (!format) {

@@ -98,6 +98,15 @@ export type AnyTag = NumericTag | BooleanTag | EnumTag | TextTag;
 /** The kinds of tag. */
 export type TagType = AnyTag["type"];
 
+/** The definition type of each kind of tag: `TagDefinitionByType["boolean"]` is {@link BooleanTag}. */
+export interface TagDefinitionByType {
+  float: NumericTag;
+  integer: NumericTag;
+  boolean: BooleanTag;
+  enum: EnumTag;
+  text: TextTag;
+}
+
 /** The TypeScript type of a tag's value: number, boolean, a state name, or string. */
 export type TagValue<TTag> = TTag extends NumericTag
   ? number

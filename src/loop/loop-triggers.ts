@@ -5,7 +5,7 @@
 import { ConfigError } from "../errors.js";
 import type { Plant, TagChange } from "../plant.js";
 import type { TimedSample } from "../sample.js";
-import { absoluteDeadband, type TagDefinitions, type TagName } from "../tags.js";
+import { absoluteDeadband, type TagDefinitions, type TagName, type TagValue } from "../tags.js";
 import type { LoopClock } from "./loop-clock.js";
 
 /** Why a run started. */
@@ -216,7 +216,7 @@ export interface WhenTagOptions {
  */
 export function whenTag<TTags extends TagDefinitions, K extends TagName<TTags>>(
   tag: K,
-  entered: (value: unknown) => boolean,
+  entered: (value: TagValue<TTags[K]>) => boolean,
   options: string | WhenTagOptions = {},
 ): Trigger<TTags> {
   const settings = typeof options === "string" ? { description: options } : options;
@@ -232,7 +232,10 @@ export function whenTag<TTags extends TagDefinitions, K extends TagName<TTags>>(
         (change) => {
           let now = false;
           try {
-            now = change.sample.quality !== "bad" && !change.sample.stale && entered(change.sample.value) === true;
+            now =
+              change.sample.quality !== "bad" &&
+              !change.sample.stale &&
+              entered(change.sample.value as TagValue<TTags[K]>) === true;
           } catch (error) {
             onError(error);
           }
