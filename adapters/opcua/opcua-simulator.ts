@@ -39,7 +39,9 @@ export interface OpcuaSimulatorOptions {
   generate?: number;
   /**
    * "standard" loads the full OPC UA nodeset (EngineeringUnits, EURange; ~1.5 s to start); "minimal" starts in
-   * ~0.3 s without them (for restart-heavy tests). @default "standard"
+   * ~0.3 s without them (for restart-heavy tests). The minimal nodeset also lacks the audit event types: a client
+   * that reaches it under another address (through a proxy or NAT) makes node-opcua's server throw while it reports
+   * the URL mismatch, so use "standard" behind a proxy. @default "standard"
    */
   nodeset?: "standard" | "minimal";
   /** The server's PKI folder (its certificate survives restarts). @default a new temporary folder */
