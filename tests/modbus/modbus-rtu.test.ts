@@ -3,7 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPlant, defineTags, float, integer } from "plantwire";
-import { type ModbusAddress, modbus, startModbusSimulator } from "plantwire/modbus";
+import {
+  type ModbusAdapter,
+  type ModbusAddress,
+  type ModbusSimulator,
+  modbus,
+  startModbusSimulator,
+} from "plantwire/modbus";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../src/testing/index.js";
 import { servicesRequired } from "../support/services.js";
@@ -17,29 +23,37 @@ function socatSkipReason(): string | undefined {
 }
 const socatSkip = socatSkipReason();
 
+/** Reads a scaled float and writes a signed register through `drive` (unit 7), and checks the simulator saw one write. */
+async function readAndWrite(drive: ModbusAdapter, simulator: ModbusSimulator): Promise<void> {
+  const tags = defineTags({
+    level: float({ resolution: 0.01, source: drive.input(4, "float32", { wordOrder: "CDAB" }) }),
+    setpoint: integer({ source: drive.holding(2, "int16"), write: {} }),
+  });
+  simulator.setTag(tags.level.source.address as ModbusAddress, 3.75);
+  const plant = createPlant({ tags, onError: () => {} });
+  try {
+    expect((await plant.read()).value("level")).toBe(3.75);
+    const bound = {
+      name: "setpoint",
+      definition: tags.setpoint,
+      address: tags.setpoint.source.address as ModbusAddress,
+    };
+    expect((await drive.write(bound, -12)).outcome).toBe("written");
+    expect((await plant.read()).value("setpoint")).toBe(-12);
+    expect(simulator.store.writesAt(7, "holding", 2)).toBe(1);
+  } finally {
+    await plant.close();
+  }
+}
+
 describe("modbus RTU framing over TCP (modbus+rtu+tcp://, serial gateways)", () => {
   it("reads and writes through RTU frames with CRC", async () => {
     const simulator = await startModbusSimulator({ framing: "rtu" });
     const drive = modbus({ url: simulator.url, unit: 7, name: "rtu", timeoutMs: 500 });
     expect(drive.settings.kind).toBe("rtu-over-tcp");
-    const tags = defineTags({
-      level: float({ resolution: 0.01, source: drive.input(4, "float32", { wordOrder: "CDAB" }) }),
-      setpoint: integer({ source: drive.holding(2, "int16"), write: {} }),
-    });
-    simulator.setTag(tags.level.source.address as ModbusAddress, 3.75);
-    const plant = createPlant({ tags, onError: () => {} });
     try {
-      expect((await plant.read()).value("level")).toBe(3.75);
-      const bound = {
-        name: "setpoint",
-        definition: tags.setpoint,
-        address: tags.setpoint.source.address as ModbusAddress,
-      };
-      expect((await drive.write(bound, -12)).outcome).toBe("written");
-      expect((await plant.read()).value("setpoint")).toBe(-12);
-      expect(simulator.store.writesAt(7, "holding", 2)).toBe(1);
+      await readAndWrite(drive, simulator);
     } finally {
-      await plant.close();
       await simulator.close();
     }
   });
@@ -57,22 +71,7 @@ describe("modbus RTU framing over TCP (modbus+rtu+tcp://, serial gateways)", () 
       try {
         expect(await waitFor(() => existsSync(tty), 5000)).toBe(true);
         expect(drive.settings.kind).toBe("rtu");
-        const tags = defineTags({
-          level: float({ resolution: 0.01, source: drive.input(4, "float32", { wordOrder: "CDAB" }) }),
-          setpoint: integer({ source: drive.holding(2, "int16"), write: {} }),
-        });
-        simulator.setTag(tags.level.source.address as ModbusAddress, 3.75);
-        const plant = createPlant({ tags, onError: () => {} });
-        expect((await plant.read()).value("level")).toBe(3.75);
-        const bound = {
-          name: "setpoint",
-          definition: tags.setpoint,
-          address: tags.setpoint.source.address as ModbusAddress,
-        };
-        expect((await drive.write(bound, -12)).outcome).toBe("written");
-        expect((await plant.read()).value("setpoint")).toBe(-12);
-        expect(simulator.store.writesAt(7, "holding", 2)).toBe(1);
-        await plant.close();
+        await readAndWrite(drive, simulator);
       } finally {
         await drive.close();
         bridge.kill();
