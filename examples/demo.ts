@@ -65,6 +65,17 @@ function auditLine(): string {
   return `${JSON.stringify(record)} hash ${String(hash).slice(0, 12)}… chained to ${String(prevHash).slice(0, 12)}…`;
 }
 
+const first = await plant.read();
+say("  snapshot, pump 7 before the fault (Modbus; the alarm text over MQTT):");
+const cells = first
+  .entries()
+  .map(
+    ([name, sample]) =>
+      `${name} ${sample.quality !== "good" ? sample.quality : typeof sample.value === "string" ? JSON.stringify(sample.value) : String(sample.value)}`,
+  );
+for (let row = 0; row < cells.length; row += 4) say(`    ${cells.slice(row, row + 4).join(" · ")}`);
+say();
+
 const advisor = createLoop(plant, {
   name: "pump7-speed-advisor",
   // Asked only when something moves enough to matter, and has stayed moved for 2 s: pressure by 0.15 bar,
