@@ -108,25 +108,42 @@ export class CommandWriter {
       : undefined;
     let receipt: string;
     try {
+      // Single attempt: never queued for a later connection, never sent again after a link that dropped under it.
       receipt = await this.#connection.publish(command.topic, JSON.stringify(body), {
         qos: command.qos ?? 1,
         expirySeconds: command.expirySeconds ?? 10,
         properties,
+        storeAndForward: false,
       });
     } catch (error) {
-      const pending = this.#pending.get(correlationId);
-      if (pending) clearTimeout(pending.timer);
-      this.#pending.delete(correlationId);
+      this.#forget(correlationId);
       return { outcome: "unknown", error: error as Error, time: Date.now() };
+    }
+    if (receipt === "dropped") {
+      this.#forget(correlationId);
+      return failed(
+        new ConnectionError(
+          `MQTT adapter "${this.#name}" lost its connection; the write of "${tag.name}" was not sent`,
+        ),
+      );
     }
     if (answered) return answered;
     return receipt === "sent"
       ? { outcome: "written", time: Date.now() }
       : {
           outcome: "unknown",
-          error: new ConnectionError(`the write of "${tag.name}" is queued (${receipt}), not yet with the broker`),
+          error: new ConnectionError(
+            `the link dropped before the broker acknowledged the write of "${tag.name}"; it is not sent again. ` +
+              "Read the tag back before trying again",
+          ),
           time: Date.now(),
         };
+  }
+
+  #forget(correlationId: string): void {
+    const pending = this.#pending.get(correlationId);
+    if (pending) clearTimeout(pending.timer);
+    this.#pending.delete(correlationId);
   }
 
   /** Settles pending writes as unknown and stops listening. */

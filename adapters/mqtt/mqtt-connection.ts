@@ -78,6 +78,7 @@ export class MqttConnection {
   #closed = false;
   #fatal: Error | undefined;
   #opening: Promise<void> | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MqttOptions, label: string) {
     this.#options = options;
@@ -238,6 +239,10 @@ export class MqttConnection {
       reasonCode = packet.reasonCode;
     });
     client.on("close", () => this.#dropped(client, reasonCode));
+    client.on("packetsend", (packet) => {
+      if (packet.cmd === "pingreq") this.#watchPing(client);
+    });
+    client.on("packetreceive", () => this.#heard(client));
     const sessionPresent = connack.sessionPresent === true;
     if (this.#everConnected && !sessionPresent) {
       const cleanStart = this.#options.cleanStart ?? true;
@@ -253,14 +258,41 @@ export class MqttConnection {
     }
     this.#everConnected = true;
     if (!sessionPresent) this.#subscriptions.forgetAcknowledged();
-    this.status.set("connected", `connected to ${this.#options.url} (MQTT ${this.#version === 5 ? "5" : "3.1.1"})`);
+    this.status.set("connected", this.#connectedReason());
     this.#subscriptions.restore(client);
     for (const listener of [...this.#connectListeners]) listener(sessionPresent);
     void this.#sender.drain();
   }
 
+  /**
+   * A half-open link shows first as an unanswered keep-alive ping. MQTT.js gives up on the link 1.5× the keep-alive
+   * after the last answer; a ping still unanswered a quarter of the keep-alive after it went out marks the link
+   * degraded well before that. Any packet from the broker clears it.
+   */
+  #watchPing(client: MqttClient): void {
+    if (this.#pingTimer || !(client.keepalive > 0)) return;
+    const waitMs = client.keepalive * 250;
+    this.#pingTimer = setTimeout(() => {
+      this.#pingTimer = undefined;
+      if (client === this.#client) this.status.set("degraded", `no answer to a keep-alive ping within ${waitMs} ms`);
+    }, waitMs);
+  }
+
+  #heard(client: MqttClient): void {
+    clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
+    if (client === this.#client && this.status.get().state === "degraded")
+      this.status.set("connected", this.#connectedReason());
+  }
+
+  #connectedReason(): string {
+    return `connected to ${this.#options.url} (MQTT ${this.#version === 5 ? "5" : "3.1.1"})`;
+  }
+
   #dropped(client: MqttClient, reasonCode: number | undefined): void {
     if (client !== this.#client) return;
+    clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
     this.#client = undefined;
     client.removeAllListeners();
     client.on("error", () => {});
@@ -320,6 +352,8 @@ export class MqttConnection {
     this.#fatal = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
     const client = this.#client;
     this.#client = undefined;
     this.#sender.requeueInFlight();

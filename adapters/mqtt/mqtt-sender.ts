@@ -1,7 +1,8 @@
 /**
  * The sending side of a connection: publications go straight out while connected, wait in the outbox
  * (store-and-forward) while not, and are replayed in order; QoS 1/2 messages the link dropped before their
- * acknowledgement go back to the front of the queue (at least once). Expired entries are never sent.
+ * acknowledgement go back to the front of the queue (at least once). Expired entries are never sent. Commands opt out
+ * (`storeAndForward: false`): sent once or not at all.
  */
 import type { MqttClient } from "mqtt";
 import { ConnectionError, ValidationError } from "../../src/errors.js";
@@ -19,13 +20,24 @@ export interface PublishOptions {
   expirySeconds?: number;
   /** Extra MQTT 5 publish properties (correlationData, responseTopic, contentType, userProperties). */
   properties?: Readonly<Record<string, unknown>>;
+  /**
+   * false: send now or never, for single-attempt commands. Not queued while disconnected ("dropped"), sent ahead of
+   * queued publications, and never sent again when the link drops before the broker acknowledges it
+   * ("unconfirmed"): a command must not reach a device late, after its outcome was reported. @default true
+   */
+  storeAndForward?: boolean;
 }
 
-/** What became of a publication: sent (QoS 0 written, QoS 1/2 acknowledged) or queued for later. */
-export type PublishReceipt = "sent" | "queued" | "dropped";
+/**
+ * What became of a publication: sent (QoS 0 written, QoS 1/2 acknowledged), queued for later, dropped (not sent),
+ * or unconfirmed (with `storeAndForward: false`: it went out, and the link dropped before the acknowledgement).
+ */
+export type PublishReceipt = "sent" | "queued" | "dropped" | "unconfirmed";
 
 interface InFlight {
   entry: OutboxEntry;
+  /** Never requeued (`storeAndForward: false`). */
+  once: boolean;
   settled: boolean;
   /** Settles the publisher's promise as "went back in the queue" (MQTT.js may never call back on a dead link). */
   superseded(): void;
@@ -90,6 +102,14 @@ export class MqttSender {
     };
     if (options.expirySeconds !== undefined) entry.expiresAt = this.#now() + options.expirySeconds * 1000;
     if (options.properties) entry.properties = options.properties;
+    if (options.storeAndForward === false) {
+      const client = this.#link.client();
+      if (!client?.connected) return "dropped";
+      return this.#send(client, entry, true).then(
+        (acknowledged) => (acknowledged ? "sent" : "unconfirmed"),
+        () => "unconfirmed",
+      );
+    }
     if (!this.#link.client()?.connected || this.#outbox.size > 0 || this.#draining) {
       if (entry.qos === 0 && !this.#link.client()?.connected) {
         this.#counters.droppedOffline++;
@@ -128,8 +148,11 @@ export class MqttSender {
     this.#counters.queued++;
   }
 
-  /** Resolves true when acknowledged, false when the link dropped first and the entry went back in the queue. */
-  #send(client: MqttClient, entry: OutboxEntry): Promise<boolean> {
+  /**
+   * Resolves true when acknowledged, false when the link dropped first and the entry went back in the queue (or, with
+   * `once`, was given up).
+   */
+  #send(client: MqttClient, entry: OutboxEntry, once = false): Promise<boolean> {
     const options: { qos: QoS; retain: boolean; properties?: Record<string, unknown> } = {
       qos: entry.qos,
       retain: entry.retain,
@@ -142,7 +165,7 @@ export class MqttSender {
       options.properties = properties;
     }
     return new Promise((resolve, reject) => {
-      const flight: InFlight = { entry, settled: false, superseded: () => resolve(false) };
+      const flight: InFlight = { entry, once, settled: false, superseded: () => resolve(false) };
       this.#inFlight.add(flight);
       client.publish(entry.topic, entry.payload, options as never, (error) => {
         if (flight.settled) return resolve(false);
@@ -163,7 +186,7 @@ export class MqttSender {
     this.#inFlight.clear();
     for (const flight of pending.reverse()) {
       flight.settled = true;
-      if (flight.entry.qos > 0) this.#requeue(flight.entry);
+      if (flight.entry.qos > 0 && !flight.once) this.#requeue(flight.entry);
       flight.superseded();
     }
   }
