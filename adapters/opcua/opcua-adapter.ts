@@ -11,7 +11,8 @@ import {
   type TagSource,
   type WriteResult,
 } from "../../src/adapter.js";
-import { ConfigError, ConnectionError, ProtocolError, ValidationError } from "../../src/errors.js";
+import { withDeadline } from "../../src/deadline.js";
+import { ConfigError, ConnectionError, ProtocolError, TimeoutError, ValidationError } from "../../src/errors.js";
 import type { TagDefinitions } from "../../src/tags.js";
 import { qualityOf, variantFor } from "./opcua-codec.js";
 import {
@@ -87,6 +88,15 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
   const checked = async (tags: readonly BoundTag<OpcuaAddress>[]): Promise<TagCheck[]> =>
     checkTags(requireOpen(), cache, tags);
 
+  // A request without an answer within requestTimeoutMs is the first sign of a half-open link; the session keep-alive
+  // that breaks the connection may be many seconds away. Report it at once, and clear it on the next answer.
+  const unanswered = (what: string) => {
+    if (linkUp) status.set("degraded", `no answer to a ${what} within ${settings.requestTimeoutMs} ms`);
+  };
+  const answered = () => {
+    if (linkUp && status.get().state === "degraded") status.set("connected", "the server answers again");
+  };
+
   async function doConnect(signal?: AbortSignal): Promise<void> {
     status.set("connecting", `connecting to ${settings.endpoint}`);
     if (isInsecure(settings)) {
@@ -153,7 +163,14 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
     async read(tags, signal) {
       const session = requireOpen();
       const checks = await checked(tags);
-      return readTags(session, tags, checks, signal);
+      try {
+        const samples = await readTags(session, tags, checks, signal, settings.requestTimeoutMs);
+        answered();
+        return samples;
+      } catch (error) {
+        if (TimeoutError.isInstance(error)) unanswered("read");
+        throw error;
+      }
     },
     async prepare(tags) {
       await adapter.verify(tags);
@@ -227,12 +244,18 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
       }
       let statusCode: import("node-opcua").StatusCode;
       try {
-        statusCode = await session.session.write({
-          nodeId: check.info.nodeId,
-          attributeId: session.ua.AttributeIds.Value,
-          value: { value: variant },
-        });
+        statusCode = await withDeadline(
+          session.session.write({
+            nodeId: check.info.nodeId,
+            attributeId: session.ua.AttributeIds.Value,
+            value: { value: variant },
+          }),
+          settings.requestTimeoutMs,
+          () => new TimeoutError(`no answer within ${settings.requestTimeoutMs} ms`, settings.requestTimeoutMs),
+        );
+        answered();
       } catch (error) {
+        if (TimeoutError.isInstance(error)) unanswered("write");
         // The request may have reached the server: the outcome is unknown, and writes are never retried.
         const message = `OPC UA adapter "${name}": no answer to the write of tag "${tag.name}" (${addressText(tag.address)}): ${(error as Error).message}`;
         return {

@@ -5,7 +5,8 @@
  */
 import type { DataValue, ReadValueIdOptions } from "node-opcua";
 import type { BoundTag } from "../../src/adapter.js";
-import { ConnectionError, PlantwireError } from "../../src/errors.js";
+import { withDeadline } from "../../src/deadline.js";
+import { ConnectionError, PlantwireError, TimeoutError } from "../../src/errors.js";
 import { badSample, type Sample } from "../../src/sample.js";
 import { chunk, mapBounded } from "./opcua-batch.js";
 import { sampleFromDataValue } from "./opcua-codec.js";
@@ -55,19 +56,27 @@ function planFor(open: OpenSession, checks: readonly TagCheck[]): ReadPlan {
   return plan;
 }
 
-/** Reads checked tags; tags whose check failed get a bad "config-error" sample naming the problem. */
+/**
+ * Reads checked tags; tags whose check failed get a bad "config-error" sample naming the problem. Each request waits
+ * `timeoutMs` at most: node-opcua raises any shorter transaction timeout to its own minimum of 5 s.
+ */
 export async function readTags(
   open: OpenSession,
   tags: readonly BoundTag<OpcuaAddress>[],
   checks: readonly TagCheck[],
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
 ): Promise<Sample[]> {
   const { nodesToRead, slots } = planFor(open, checks);
   const parts = chunk(nodesToRead, open.limits.maxNodesPerRead);
   const failures: unknown[] = [];
   const readPart = async (part: ReadValueIdOptions[]): Promise<(DataValue | Error)[]> => {
     try {
-      return await open.session.read(part, 0);
+      return await withDeadline(
+        open.session.read(part, 0),
+        timeoutMs,
+        () => new TimeoutError(`OPC UA read of ${part.length} nodes got no answer within ${timeoutMs} ms`, timeoutMs),
+      );
     } catch (error) {
       failures.push(error);
       return part.map(() => error as Error);
@@ -88,7 +97,9 @@ export async function readTags(
     if ("issue" in check) return badSample("config-error", check.issue.message, receivedTime);
     const value = values[slots[index] as number];
     if (value === undefined) return badSample("other", "the server returned no value", receivedTime);
-    if (value instanceof Error) return badSample("comm-failure", value.message, receivedTime);
+    if (value instanceof Error) {
+      return badSample(TimeoutError.isInstance(value) ? "timeout" : "comm-failure", value.message, receivedTime);
+    }
     return sampleFromDataValue(tag, value, receivedTime);
   });
 }
