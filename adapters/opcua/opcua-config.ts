@@ -53,7 +53,11 @@ export interface OpcuaOptions {
   reconnectDelayMs?: number;
   /** Longest delay between reconnection attempts. @default 5000 */
   maxReconnectDelayMs?: number;
-  /** The session timeout asked of the server. @default 60000 */
+  /**
+   * The session timeout asked of the server. The session is kept alive every ⅔ of it (at most 20 s), and a silent
+   * link, or a reconnection attempt the server never answers, is given up after twice that (at least
+   * `connectTimeoutMs`). @default 60000
+   */
   sessionTimeoutMs?: number;
   /** How often the server sends subscription notifications (and keep-alives). @default 250 */
   publishingIntervalMs?: number;

@@ -150,6 +150,10 @@ export async function openSession(
     // No retries on the first connect (a wrong endpoint should fail now); set to endless once connected.
     connectionStrategy: { maxRetry: 0, initialDelay: options.reconnectDelayMs, maxDelay: options.maxReconnectDelayMs },
     keepSessionAlive: true,
+    // How long node-opcua trusts a silent socket, and so how long a reconnection attempt waits for the server's first
+    // answer (HEL/ACK). Its default, 60 s, let one half-open link met while reconnecting stall recovery for a minute.
+    // An idle session is pinged every ⅔ of its timeout (at most 20 s): twice that never cuts a working link.
+    transportTimeout: Math.max(options.connectTimeoutMs, 2 * Math.min((options.sessionTimeoutMs * 2) / 3, 20_000)),
     requestedSessionTimeout: options.sessionTimeoutMs,
     defaultTransactionTimeout: options.requestTimeoutMs,
   });
