@@ -4,9 +4,9 @@
  * related signals, asks a model for the likely cause, its evidence and a first action, publishes that on MQTT for the
  * HMI and dashboards, and writes it as a row of the shift log in SQL. It reads and reports; it writes nothing to the
  * plant.
- * Run against the simulator: `npx plantwire sim --speedup 30 --fault bearing-wear` in one terminal (the bearing wears
- * out within a minute or two and the vibration alarm comes on), then at once `npx tsx examples/alarm-explainer.ts` in
- * another. The shift log is `sqlite:./shift-log.db` (table plantwire_events); pass `shiftLogUrl` for PostgreSQL or
+ * Run against the simulator: `npx plantwire sim --speedup 30 --fault-at bearing-wear@20` in one terminal (the bearing
+ * starts to wear 20 s after start and the vibration alarm comes on a minute or two later; or type `fault cavitation on`
+ * there at any time), and `npx tsx examples/alarm-explainer.ts` in another. The shift log is `sqlite:./shift-log.db` (table plantwire_events); pass `shiftLogUrl` for PostgreSQL or
  * MariaDB. The tags come from the simulator's OPC UA tag-map file (tag-maps/pump-station/opcua.yaml); for a plant,
  * load the site's own file instead.
  */

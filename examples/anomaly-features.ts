@@ -6,8 +6,8 @@
  * Sparkplug B edge node, so any SCADA host on the broker sees it like any other tag. It writes nothing to the plant.
  * Run against the simulator: `npx plantwire sim` in one terminal, `npx tsx examples/anomaly-features.ts` in another,
  * and `npx plantwire mqtt watch mqtt://127.0.0.1:1884 'spBv1.0/plantwire/+/pump7-anomaly'` in a third. Let it learn for
- * a minute, then restart the simulator as `npx plantwire sim --fault cavitation`: the jump is reported once, and the
- * score falls back as the detector adapts to the new state. The pump's tags come from the simulator's Modbus tag-map
+ * a minute, then type `fault cavitation on` in the simulator's terminal: the jump is reported, and the score falls back
+ * as the detector adapts to the new state. The pump's tags come from the simulator's Modbus tag-map
  * file (tag-maps/pump-station/modbus.yaml); for a plant, load the site's own file instead.
  */
 import {
