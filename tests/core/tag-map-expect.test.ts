@@ -1,18 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { ConfigError, createPlant, loadTagMap, parseTagMap, type TagExpectations } from "plantwire";
+import { createPlant, loadTagMap, parseTagMap, type TagExpectations } from "plantwire";
 import { memoryAdapter } from "plantwire/testing";
 import { describe, expect, it } from "vitest";
+import { configErrorOf } from "../support/test-lifecycle.js";
 
 const pumpStation = fileURLToPath(new URL("../fixtures/pump-station.yaml", import.meta.url));
-
-async function configErrorOf(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(ConfigError.isInstance(error), String(error)).toBe(true);
-  return error as ConfigError;
-}
 
 describe("tag map files with expect", () => {
   it("loads when every expected tag is there with its type, and keeps the file's other tags", async () => {

@@ -2,20 +2,12 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, createPlant, loadTagMap, parseTagMap } from "plantwire";
+import { createPlant, loadTagMap, parseTagMap } from "plantwire";
 import { memoryAdapter } from "plantwire/testing";
 import { describe, expect, it } from "vitest";
+import { configErrorOf } from "../support/test-lifecycle.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-
-async function configErrorOf(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(ConfigError.isInstance(error), String(error)).toBe(true);
-  return error as ConfigError;
-}
 
 describe("tag map files", () => {
   it("loads a valid YAML map whose tags read through the named adapter", async () => {

@@ -6,20 +6,11 @@ import fc from "fast-check";
 import { type BoundTag, ConnectionError, integer, PlantwireError } from "plantwire";
 import { type ModbusAddress, modbus, startModbusSimulator } from "plantwire/modbus";
 import { waitFor } from "plantwire/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startFaultProxy } from "../support/fault-proxy.js";
+import { trackCleanupsAndRejections } from "../support/test-lifecycle.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on("unhandledRejection", onUnhandled);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  process.off("unhandledRejection", onUnhandled);
-});
+const { cleanups, unhandled } = trackCleanupsAndRejections();
 
 async function rig(options: Record<string, unknown> = {}) {
   const simulator = await startModbusSimulator();

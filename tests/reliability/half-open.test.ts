@@ -30,9 +30,10 @@ import { type ModbusAddress, modbus, startModbusSimulator } from "plantwire/modb
 import { mqtt, startBroker } from "plantwire/mqtt";
 import { opcua, startOpcuaSimulator } from "plantwire/opcua";
 import { waitFor } from "plantwire/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rawClient, uniquePrefix } from "../mqtt/mqtt-fixture.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { trackCleanupsAndRejections } from "../support/test-lifecycle.js";
 
 /** Every rig serves these three tags: one measured value and two writable setpoints. */
 type HalfOpenTags = { level: NumericTag; setpoint: NumericTag; trim: NumericTag };
@@ -55,17 +56,7 @@ interface Rig {
   readonly recoveryMs: number;
 }
 
-const cleanups: (() => Promise<void> | void)[] = [];
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on("unhandledRejection", onUnhandled);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  process.off("unhandledRejection", onUnhandled);
-});
+const { cleanups, unhandled } = trackCleanupsAndRejections();
 
 function temporaryFolder(label: string): string {
   const folder = mkdtempSync(join(tmpdir(), `plantwire-t2-${label}-`));
