@@ -84,8 +84,20 @@ export class CommandWriter {
       properties.responseTopic = command.responseTopic;
       properties.correlationData = Buffer.from(correlationId);
       if (!this.#responseTopics.has(command.responseTopic)) {
-        this.#responseTopics.add(command.responseTopic);
-        await this.#connection.subscribe(command.responseTopic, 1);
+        // Once confirmed, the connection keeps the subscription and restores it after a reconnect.
+        try {
+          await this.#connection.subscribe(command.responseTopic, 1);
+          this.#responseTopics.add(command.responseTopic);
+        } catch (error) {
+          // Without the answer's subscription the command is not sent: its outcome could never be known.
+          return failed(
+            new ConnectionError(
+              `MQTT adapter "${this.#name}": the broker did not confirm the subscription to ${command.responseTopic} ` +
+                `(${(error as Error).message}); the write of "${tag.name}" was not sent`,
+              { cause: error },
+            ),
+          );
+        }
       }
     }
     const timeoutMs = command.timeoutMs ?? 5000;

@@ -98,6 +98,41 @@ describe("writes through command topics (embedded broker, MQTT 3.1.1)", () => {
     expect(peer.commands.filter((command) => command.topic.endsWith("/f/set"))).toHaveLength(1);
   });
 
+  it("does not send a command whose answer the broker will not let it hear, and says why", async () => {
+    const refused = uniquePrefix("refused");
+    const denied = defineTags({
+      guarded: float({
+        source: bus.topic(`${refused}/g`, {
+          command: { topic: `${prefix}/g/set`, responseTopic: `${refused}/g/ack`, timeoutMs: 300 },
+        }),
+        write: {},
+      }),
+    });
+    const tag = { name: "guarded", definition: denied.guarded, address: denied.guarded.source.address as MqttAddress };
+    const aedes = broker.aedes as unknown as {
+      authorizeSubscribe: (
+        client: unknown,
+        sub: { topic: string },
+        done: (error: Error | null, sub?: unknown) => void,
+      ) => void;
+    };
+    const allow = aedes.authorizeSubscribe;
+    aedes.authorizeSubscribe = (client, sub, done) =>
+      sub.topic.startsWith(refused) ? done(null, null) : allow(client, sub, done);
+    try {
+      const before = peer.commands.length;
+      for (const attempt of [1, 2]) {
+        const result = await bus.write!(tag, 7);
+        expect(result.outcome, `attempt ${attempt}`).toBe("failed");
+        expect(result.error?.message).toMatch(new RegExp(`subscription to ${refused}/g/ack .*was not sent`));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(peer.commands.length).toBe(before);
+    } finally {
+      aedes.authorizeSubscribe = allow;
+    }
+  });
+
   it("refuses, without sending, a mistyped value, a tag without a command topic, and any write while disconnected", async () => {
     const before = peer.commands.length;
     expect((await bus.write!(tags.answered, "fast")).error?.name).toBe("ValidationError");
