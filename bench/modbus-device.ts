@@ -1,7 +1,6 @@
 /**
- * The far side of the Modbus benchmark, run as its own process: the Modbus simulator and, in front of it, the fault
- * proxy that emulates a LAN. A real device is another machine; in-process, the simulator's work and the proxy's would
- * count against the client being measured and hide in the same event loop, so they live here.
+ * The far side of the Modbus benchmark, run as its own process (see bench-peer.ts): the Modbus simulator and, in front
+ * of it, the fault proxy that emulates a LAN.
  *
  * Messages in: `{ values: [address, value][] }` (once), `{ proxy: FaultMode }`, `"close"`.
  * Messages out: `{ port, proxyPort }` once the values are set, `{ ok: true }` after each proxy change.

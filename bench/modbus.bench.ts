@@ -12,8 +12,6 @@
  *  6. the simulator's share of request time (it must not be the bottleneck), on an in-process simulator.
  */
 
-import { fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { type ModbusAddress, type ModbusDataType, modbus, startModbusSimulator } from "../adapters/modbus/index.js";
 import { responseSamples, tagDecoder } from "../adapters/modbus/modbus-values.js";
 import {
@@ -26,6 +24,7 @@ import {
 } from "../src/index.js";
 import type { FaultMode } from "../tests/support/fault-proxy.js";
 import { type BenchResult, ratioResult, timeSideBySide } from "./bench-kit.js";
+import { startBenchPeer } from "./bench-peer.js";
 
 const units = [1, 2, 3, 4];
 const analogTypes: { type: ModbusDataType; size: number }[] = [
@@ -80,32 +79,13 @@ interface RawClient {
 
 /** The device process: the simulator and the fault proxy in front of it. */
 async function startDevice(values: [ModbusAddress, number | boolean][]) {
-  const child = fork(fileURLToPath(new URL("./modbus-device.ts", import.meta.url)), { execArgv: ["--import", "tsx"] });
-  const answer = <T>() =>
-    new Promise<T>((resolve, reject) => {
-      const exited = (code: number | null) => reject(new Error(`the bench's device process exited with ${code}`));
-      child.once("exit", exited);
-      child.once("message", (message) => {
-        child.off("exit", exited);
-        resolve(message as T);
-      });
-    });
-  const ready = answer<{ port: number; proxyPort: number }>();
-  child.send({ values });
-  const { port, proxyPort } = await ready;
+  const peer = startBenchPeer(new URL("./modbus-device.ts", import.meta.url));
+  const { port, proxyPort } = await peer.ask<{ port: number; proxyPort: number }>({ values });
   return {
     port,
     proxyPort,
-    async setProxy(mode: FaultMode) {
-      const done = answer();
-      child.send({ proxy: mode });
-      await done;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.send("close");
-      }),
+    setProxy: (mode: FaultMode) => peer.ask({ proxy: mode }),
+    close: () => peer.close(),
   };
 }
 

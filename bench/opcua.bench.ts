@@ -7,7 +7,6 @@
  * on 127.0.0.1. On loopback a round trip costs little next to the server's own work for 1000 nodes (node-opcua's
  * server spends several microseconds per node), so that ratio measures the server as much as the client.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,44 +14,18 @@ import type { ClientSession } from "node-opcua";
 import { type OpcuaAddress, type OpcuaSimulator, opcua, startOpcuaSimulator } from "../adapters/opcua/index.js";
 import { type BoundTag, float } from "../src/index.js";
 import { type BenchResult, ratioResult, timeSideBySide } from "./bench-kit.js";
+import { startBenchPeer } from "./bench-peer.js";
 
 const tagCount = 1000;
 
-/** Starts a simulator in a child process, with a 1 ms latency proxy in front; resolves with both endpoints. */
-async function serverProcess(
-  pkiFolder: string,
-): Promise<{ endpoint: string; lanEndpoint: string; certificate: Buffer; stop(): void }> {
-  const entry = new URL("../adapters/opcua/index.ts", import.meta.url).href;
-  const proxyEntry = new URL("../tests/support/fault-proxy.ts", import.meta.url).href;
-  const code = [
-    `const { startOpcuaSimulator } = await import(${JSON.stringify(entry)});`,
-    `const { startFaultProxy } = await import(${JSON.stringify(proxyEntry)});`,
-    `const simulator = await startOpcuaSimulator({ port: 0, generate: ${tagCount}, pkiFolder: ${JSON.stringify(pkiFolder)} });`,
-    `const proxy = await startFaultProxy({ port: Number(new URL(simulator.endpoint.replace("opc.tcp", "http")).port) });`,
-    `proxy.setMode({ kind: "latency", ms: 1 });`,
-    `process.stdout.write("READY " + JSON.stringify({ endpoint: simulator.endpoint, lanEndpoint: "opc.tcp://127.0.0.1:" + proxy.port, certificate: simulator.certificate().toString("base64") }) + "\\n");`,
-    `process.stdin.on("end", () => proxy.close().then(() => simulator.close()).then(() => process.exit(0)));`,
-    "process.stdin.resume();",
-  ].join("\n");
-  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    stdio: ["pipe", "pipe", "ignore"],
+/** Starts the simulator and its 1 ms proxy in a process of their own; resolves with both endpoints. */
+async function serverProcess(pkiFolder: string) {
+  const peer = startBenchPeer(new URL("./opcua-server.ts", import.meta.url));
+  const ready = await peer.ask<{ endpoint: string; lanEndpoint: string; certificate: string }>({
+    pkiFolder,
+    generate: tagCount,
   });
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    child.once("exit", (exitCode) => reject(new Error(`the simulator process exited with ${exitCode}`)));
-    child.stdout.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split("\n").find((candidate) => candidate.startsWith("READY "));
-      if (!line) return;
-      const ready = JSON.parse(line.slice(6)) as { endpoint: string; lanEndpoint: string; certificate: string };
-      resolve({
-        endpoint: ready.endpoint,
-        lanEndpoint: ready.lanEndpoint,
-        certificate: Buffer.from(ready.certificate, "base64"),
-        stop: () => child.stdin.end(),
-      });
-    });
-  });
+  return { ...ready, certificate: Buffer.from(ready.certificate, "base64"), stop: () => peer.close() };
 }
 
 function boundTags(
@@ -138,7 +111,7 @@ export default async function opcuaBench(): Promise<BenchResult[]> {
     await lanPlc.close();
     await local.close();
     await simulator.close();
-    server.stop();
+    await server.stop();
     rmSync(folder, { recursive: true, force: true });
   }
   return results;

@@ -52,10 +52,11 @@ const plant = createPlant({ tags: demoTags(drive, bus), pollIntervalMs: 500, onE
 const audit = join(folder, "audit.jsonl");
 const guard = createGuard({ plant, audit });
 const { model, description } = demoModel(target);
+const explainerModel = endpointOrStandIn(alarmStandIn);
 const shiftLogUrl = `sqlite:${join(folder, "shift-log.db")}`;
 say("  guard     speed setpoint: 600..1500 rpm, at most 100 rpm per write, 10 s between writes, approval required");
 say(`  models    advisor: ${description}`);
-say(`            alarm explainer: ${endpointOrStandIn(alarmStandIn).description}`);
+say(`            alarm explainer: ${explainerModel.description}`);
 say(`  audit     ${audit}\n`);
 
 /** The last audit record (the write's outcome), as stored, with its hash chain shortened. */
@@ -127,7 +128,7 @@ const explainer = await startAlarmExplainer({
   pkiFolder: join(folder, "pki"),
   mqttUrl: simulator.urls.mqtt as string,
   shiftLogUrl,
-  model: endpointOrStandIn(alarmStandIn).model,
+  model: explainerModel.model,
   log: (lines) => {
     const [first, ...rest] = lines.split("\n");
     say(`── alarm explainer (OPC UA alarm bit → window → model → MQTT event + SQL shift-log row): ${first}`);

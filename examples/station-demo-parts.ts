@@ -60,21 +60,13 @@ function standIn(target: number): Model {
           : `pressure ${pressure.toFixed(2)} bar vs target ${target} bar`;
       return { speed: Math.round(speed + step), why };
     },
-    { name: "rule-based stand-in" },
+    { name: "speed rule" },
   );
 }
 
-/** The configured OpenAI-compatible endpoint when the environment names one, else the rule-based stand-in. */
+/** The configured OpenAI-compatible endpoint when the environment names one, else the speed rule. */
 export function demoModel(target: number): { model: Model; description: string } {
-  if (process.env.OPENAI_BASE_URL || process.env.OPENAI_API_KEY) {
-    const model = openaiModel();
-    return { model, description: `${model.name} (from OPENAI_BASE_URL / OPENAI_API_KEY)` };
-  }
-  return {
-    model: standIn(target),
-    description:
-      "a built-in RULE-BASED STAND-IN, not a language model (set OPENAI_BASE_URL, e.g. a local Ollama, to use one)",
-  };
+  return endpointOrStandIn(standIn(target));
 }
 
 /**

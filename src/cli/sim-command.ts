@@ -5,7 +5,7 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { describeFaultWindow, type FaultSchedule, type FaultWindow, parseFaultWindow } from "../sim/fault-schedule.js";
-import { type PumpFault, pumpFaults } from "../sim/pump-station-model.js";
+import { isPumpFault, type PumpFault, pumpFaults } from "../sim/pump-station-model.js";
 import type { SimulatorConsole } from "../sim/simulator-console.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
 
@@ -97,7 +97,7 @@ export const simCommand: CliCommand = {
       return usageError(io, (error as Error).message);
     }
     for (const fault of values.fault ?? []) {
-      if (!(pumpFaults as readonly string[]).includes(fault)) {
+      if (!isPumpFault(fault)) {
         return usageError(io, `--fault "${fault}": unknown fault; use one of: ${pumpFaults.join(", ")}`);
       }
     }

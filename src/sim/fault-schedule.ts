@@ -3,7 +3,7 @@
  * gives them: `cavitation@30` switches cavitation on 30 s after start, `cavitation@30-90` also switches it off at
  * 90 s. Times are real seconds since the schedule started, whatever the simulator's speedup.
  */
-import { type PumpFault, pumpFaults } from "./pump-station-model.js";
+import { isPumpFault, type PumpFault, pumpFaults } from "./pump-station-model.js";
 
 /** One fault's time window, in real seconds after start. */
 export interface FaultWindow {
@@ -43,7 +43,7 @@ export function parseFaultWindow(text: string): FaultWindow | { error: string } 
   const at = text.indexOf("@");
   if (at < 0) return { error: `"${text}" has no time; write <fault>@<seconds> or <fault>@<start>-<end>, ${examples}` };
   const fault = text.slice(0, at);
-  if (!(pumpFaults as readonly string[]).includes(fault)) {
+  if (!isPumpFault(fault)) {
     return { error: `"${text}" names an unknown fault "${fault}"; use one of: ${pumpFaults.join(", ")}` };
   }
   const times = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(text.slice(at + 1));
@@ -63,9 +63,7 @@ export function parseFaultWindow(text: string): FaultWindow | { error: string } 
       error: `"${text}" ends before it starts; give the end after the start, e.g. ${fault}@${startSeconds}-${startSeconds + 60}`,
     };
   }
-  return endSeconds === undefined
-    ? { fault: fault as PumpFault, startSeconds }
-    : { fault: fault as PumpFault, startSeconds, endSeconds };
+  return endSeconds === undefined ? { fault, startSeconds } : { fault, startSeconds, endSeconds };
 }
 
 /** How a window reads to a person: "on at 30 s" or "on at 30 s, off at 90 s". */

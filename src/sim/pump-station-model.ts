@@ -11,6 +11,11 @@ export const pumpFaults = ["bearing-wear", "cavitation", "sensor-drift", "stuck-
 /** Faults the simulator can inject. */
 export type PumpFault = (typeof pumpFaults)[number];
 
+/** Whether `name` is one of the {@link pumpFaults}. */
+export function isPumpFault(name: unknown): name is PumpFault {
+  return (pumpFaults as readonly unknown[]).includes(name);
+}
+
 /** Every value the station exposes, in engineering units. */
 export interface PumpStationValues {
   /** Tank level, m (0–5). */

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { isatty } from "node:tty";
 import type { PendingFaultSwitch } from "./fault-schedule.js";
-import { type PumpFault, pumpFaults } from "./pump-station-model.js";
+import { isPumpFault, type PumpFault, pumpFaults } from "./pump-station-model.js";
 
 /** What the console acts on. */
 export interface SimulatorConsoleOptions {
@@ -68,10 +68,10 @@ async function answer(line: string, options: SimulatorConsoleOptions): Promise<s
   if (words.length !== 3 || (state !== "on" && state !== "off")) {
     return `Write "fault <name> on" or "fault <name> off", e.g. "fault cavitation on".\n`;
   }
-  if (!(pumpFaults as readonly string[]).includes(name as string)) {
+  if (!isPumpFault(name)) {
     return `Unknown fault "${name}". Faults: ${pumpFaults.join(", ")}\n`;
   }
-  const fault = name as PumpFault;
+  const fault = name;
   const active = state === "on";
   const was = options.isActive(fault);
   try {
