@@ -19,10 +19,16 @@ const memory = memoryAdapter();
 const units = ["bar", "°C", "rpm", "m3/h", "mm/s", "A", "kW", "%", "pH", "kPa"];
 const start = Date.UTC(2026, 10, 29, 12, 0, 0);
 
-function tagMap(count: number, withDescriptions = true) {
+/**
+ * `count` tags of five lines of the same ten kinds of equipment (a line's pressure has the same unit and range as
+ * the next line's), or with `sharedRanges: false` each line's ranges a little wider than the last, so no two tags
+ * share unit and range and the encoder has nothing to group.
+ */
+function tagMap(count: number, withDescriptions = true, sharedRanges = true) {
   const definitions: Record<string, ReturnType<typeof float>> = {};
   for (let index = 0; index < count; index++) {
-    const high = [16, 150, 1800, 400, 50, 200, 750, 100, 14, 600][index % 10] as number;
+    const kindHigh = [16, 150, 1800, 400, 50, 200, 750, 100, 14, 600][index % 10] as number;
+    const high = sharedRanges ? kindHigh : kindHigh + Math.floor(index / 10);
     definitions[
       `line${1 + Math.floor(index / 10)}_${["pressure", "temperature", "speed", "flow", "vibration", "current", "power", "valve", "ph", "level"][index % 10]}`
     ] = float({
@@ -143,9 +149,15 @@ function compare(label: string, names: readonly string[], baseline: Plain, encod
 
 const tokens = (label: string, text: string) => ({ label, value: countTokens(text), unit: "o200k tokens" });
 
-/** A 50-tag snapshot in both layouts against JSON and TOON, with or without tag descriptions. */
-function snapshotResults(withDescriptions: boolean): BenchResult[] {
-  const tags = tagMap(50, withDescriptions);
+/**
+ * A 50-tag snapshot in both layouts against JSON and TOON. The issue's ≤ 0.3× JSON holds the inline layout, the one
+ * to use for a single prompt. The other bounds are ours, there so that the size cannot grow unnoticed: without shared
+ * units and ranges (nothing to group) the inline layout is held to ≤ 0.35×; the header layout writes every name twice
+ * (once in the stable header a provider caches across calls, once with the value), so it gets 0.1 more, and the note
+ * gives the share that changes per call.
+ */
+function snapshotResults(variant: { descriptions: boolean; sharedRanges: boolean }): BenchResult[] {
+  const tags = tagMap(50, variant.descriptions, variant.sharedRanges);
   const names = Object.keys(tags);
   const samples = new Map<string, Sample>();
   names.forEach((name, tagIndex) => {
@@ -156,7 +168,10 @@ function snapshotResults(withDescriptions: boolean): BenchResult[] {
   const baseline = plain(tags, Object.fromEntries(samples), { time: snapshot.time });
   const json = tokens("JSON.stringify", JSON.stringify(baseline));
   const toon = tokens("TOON 4.4", toonEncode(baseline));
-  const label = `context: snapshot of 50 tags${withDescriptions ? "" : " without descriptions"}`;
+  const label =
+    "context: snapshot of 50 tags" +
+    (variant.descriptions ? "" : " without descriptions") +
+    (variant.sharedRanges ? "" : ", no shared unit and range");
   const results: BenchResult[] = [];
   for (const layout of ["inline", "header"] as const) {
     const encoded = encodeSnapshot(snapshot, { layout });
@@ -169,7 +184,8 @@ function snapshotResults(withDescriptions: boolean): BenchResult[] {
         `; of these, ${header} tokens are the stable header (a cacheable prefix) and ${body} the body that ` +
         `changes between calls (${(body / json.value).toFixed(3)}× JSON)`;
     }
-    results.push(ratioResult(`${label} (${layout}) vs JSON`, json, candidate, { at: "most", ratio: 0.3 }, note));
+    const bound = (layout === "header" ? 0.1 : 0) + (variant.sharedRanges ? 0.3 : 0.35);
+    results.push(ratioResult(`${label} (${layout}) vs JSON`, json, candidate, { at: "most", ratio: bound }, note));
     results.push(ratioResult(`${label} (${layout}) vs TOON`, toon, candidate, { at: "most", ratio: 1 }, note));
   }
   return results;
@@ -208,7 +224,8 @@ export default async function contextBench(): Promise<BenchResult[]> {
       { at: "most", ratio: 1 },
       windowFidelity,
     ),
-    ...snapshotResults(true),
-    ...snapshotResults(false),
+    ...snapshotResults({ descriptions: true, sharedRanges: true }),
+    ...snapshotResults({ descriptions: false, sharedRanges: true }),
+    ...snapshotResults({ descriptions: true, sharedRanges: false }),
   ];
 }

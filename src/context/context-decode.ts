@@ -3,7 +3,7 @@
  * answer-fidelity bench, and tools that post-process prompts. It parses only what the encoders write.
  */
 import { ValidationError } from "../errors.js";
-import { CONTEXT_PREAMBLE } from "./context-header.js";
+import { CONTEXT_PREAMBLE, GROUP_MARK } from "./context-header.js";
 import { INLINE_TAGS_LINE, parseDefinition, splitInline, splitWords } from "./context-inline.js";
 
 /** One tag as stated in the header (or, in the inline layout, on its value line). */
@@ -108,18 +108,29 @@ export function decodeContext(text: string): DecodedContext {
   if (lines[0] !== CONTEXT_PREAMBLE) throw new ValidationError("Not plantwire context text (the preamble is missing)");
   const tags = new Map<string, DecodedTag>();
   const isTitle = (line: string) => line.startsWith("SNAPSHOT t=") || /^WINDOW \d/.test(line);
+  // A `# fields` line gives the fields of the tag rows below it, up to the next one.
+  let group: string[] = [];
+  const defineTag = (name: string, fields: readonly string[]) =>
+    tags.set(name, { name, ...parseDefinition([...group, ...fields]) });
+  const isGroupLine = (line: string) => {
+    if (line.startsWith(GROUP_MARK)) group = splitWords(line.slice(GROUP_MARK.length));
+    return line.startsWith(GROUP_MARK);
+  };
   let index = 2;
   for (; index < lines.length && !isTitle(lines[index] as string); index++) {
+    if (isGroupLine(lines[index] as string)) continue;
     const [name = "", ...fields] = splitWords(lines[index] as string);
-    tags.set(name, { name, ...parseDefinition(fields) });
+    defineTag(name, fields);
   }
   const title = lines[index] ?? "";
   if (title.startsWith("SNAPSHOT ")) {
     const inline = lines[1] === INLINE_TAGS_LINE;
     const snapshot = new Map<string, DecodedValue>();
+    group = [];
     for (const line of lines.slice(index + 1)) {
+      if (isGroupLine(line)) continue;
       const { name, value, fields } = splitInline(line);
-      if (inline) tags.set(name, { name, ...parseDefinition(fields) });
+      if (inline) defineTag(name, fields);
       snapshot.set(name, parseValue(tags.get(name), value));
     }
     return { tags, snapshot };

@@ -7,7 +7,8 @@
  */
 
 /** The line that announces the inline layout (the decoder looks for it). */
-export const INLINE_TAGS_LINE = "TAGS inline name=value type unit range writable «meaning»; ..hi = 0..hi";
+export const INLINE_TAGS_LINE =
+  "TAGS inline name=value type unit range writable «meaning»; ..hi = 0..hi; # fields apply to rows below";
 
 /** Splits text on spaces, keeping spaces inside «…» and (…). */
 export function splitWords(text: string): string[] {

@@ -8,15 +8,17 @@ import type { AnyTag, TagDefinitions } from "../tags.js";
 import {
   CONTEXT_PREAMBLE,
   type ContextOptions,
+  type DefinitionRow,
+  definitionRows,
   type EncodedContext,
   encodeHeader,
+  groupLine,
   selectTags,
-  tagDefinition,
 } from "./context-header.js";
 import { INLINE_TAGS_LINE } from "./context-inline.js";
 import { formatDuration, formatTime } from "./context-text.js";
 import { countTokens } from "./context-tokens.js";
-import { formatSample, sampleTime } from "./context-values.js";
+import { formatSample, sampleTime, valueNotation } from "./context-values.js";
 
 /** Settings of {@link encodeSnapshot}. */
 export interface SnapshotContextOptions extends ContextOptions {
@@ -25,8 +27,9 @@ export interface SnapshotContextOptions extends ContextOptions {
   /** Measure the o200k_base token count into `tokens` (needs gpt-tokenizer). @default false */
   readonly countTokens?: boolean;
   /**
-   * "header": tag definitions in a stable header (a cacheable prompt prefix), values after. "inline": definition and
-   * value on one line per tag, fewer tokens but no stable prefix. @default "header"
+   * "header": tag definitions in a stable header (a cacheable prompt prefix), values after, in tag order. "inline":
+   * definition and value on one line per tag (tags sharing type, unit, range and writability grouped under one
+   * `# fields` line), fewer tokens but no stable prefix. @default "header"
    */
   readonly layout?: "header" | "inline";
 }
@@ -42,19 +45,30 @@ export function encodeSnapshot<TTags extends TagDefinitions>(
   const includeDetails = options.includeDetails ?? false;
   const inline = options.layout === "inline";
   const header = inline ? `${CONTEXT_PREAMBLE}\n${INLINE_TAGS_LINE}` : encodeHeader(snapshot.tags, names, options);
-  const lines = [`SNAPSHOT t=${formatTime(snapshot.time)} ages>${formatDuration(ageThreshold)} shown`];
-  for (const name of names) {
-    const tag = snapshot.tags[name] as AnyTag;
-    const sample = snapshot.sample(name);
+  const lines: string[] = [];
+  const shownValues: string[] = [];
+  // The header layout lists values in tag order; the inline one follows the grouped definition rows.
+  const rows: DefinitionRow[] = inline
+    ? definitionRows(snapshot.tags, names, maxTextLength)
+    : names.map((name) => ({ name, fields: "" }));
+  for (const row of rows) {
+    if ("group" in row) {
+      lines.push(groupLine(row.group));
+      continue;
+    }
+    const tag = snapshot.tags[row.name] as AnyTag;
+    const sample = snapshot.sample(row.name);
     const age = snapshot.time - sampleTime(sample);
     const ageText = age > ageThreshold ? ` age=${formatDuration(age)}` : "";
-    const definition = inline ? tagDefinition(tag, maxTextLength) : "";
-    const tail = definition === "" ? "" : ` ${definition}`;
+    const tail = row.fields === "" ? "" : ` ${row.fields}`;
     const shown = formatSample(tag, sample, includeDetails, maxTextLength);
     // A stale value is only ever the last one seen, never the current one.
     const value = sample.stale && !shown.startsWith("BAD(") ? `STALE last=${shown}` : shown;
-    lines.push(`${name}=${value}${ageText}${tail}`);
+    shownValues.push(value);
+    lines.push(`${row.name}=${value}${ageText}${tail}`);
   }
+  const title = `SNAPSHOT t=${formatTime(snapshot.time)} ages>${formatDuration(ageThreshold)} shown`;
+  lines.unshift(`${title}${valueNotation(shownValues)}`);
   const body = lines.join("\n");
   const text = `${header}\n${body}`;
   return options.countTokens

@@ -49,3 +49,30 @@ function reasonCode(reason: string): string {
 export function sampleTime(sample: Sample): number {
   return sample.sourceTime ?? sample.receivedTime;
 }
+
+// What each mark of a value that is not good means; a context explains only the marks it uses.
+const MARKS = {
+  uncertain: "x?(reason) uncertain",
+  bad: "BAD(reason) no value",
+  stale: "STALE last=x not current",
+  staleLast: "last=x STALE not current",
+} as const;
+
+/**
+ * The notation of the marks that occur in the given shown values (snapshot values, window cells, summary fields), as
+ * `; mark meaning; …` to end a title line, or "" when every value is good: a context of good values does not spend
+ * tokens explaining marks it does not use.
+ */
+export function valueNotation(shown: Iterable<string>): string {
+  const used = new Set<keyof typeof MARKS>();
+  for (const text of shown) {
+    if (text.startsWith("BAD(")) used.add("bad");
+    else if (text.startsWith("STALE ")) used.add("stale");
+    if (/ STALE$/.test(text)) used.add("staleLast");
+    if (/\?(\([a-z-]+\))?( age=\S+)?$/.test(text)) used.add("uncertain");
+  }
+  return (Object.keys(MARKS) as (keyof typeof MARKS)[])
+    .filter((mark) => used.has(mark))
+    .map((mark) => `; ${MARKS[mark]}`)
+    .join("");
+}

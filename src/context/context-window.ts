@@ -11,7 +11,7 @@ import { gridOf, type WindowGrid } from "./context-grid.js";
 import { type ContextOptions, type EncodedContext, encodeHeader, selectTags } from "./context-header.js";
 import { displayDecimals, formatDuration, formatNumber, formatReading, formatTime } from "./context-text.js";
 import { countTokens } from "./context-tokens.js";
-import { formatSample, formatValue, sampleTime } from "./context-values.js";
+import { formatSample, formatValue, sampleTime, valueNotation } from "./context-values.js";
 
 /** Settings of {@link encodeWindow}. */
 export interface WindowContextOptions extends ContextOptions {
@@ -115,9 +115,14 @@ function encodeBody(
       (stride > 1 ? ` (every ${stride}th grid row of ${grid.rows.length}, last kept)` : "") +
       ` time=${origin}+t*dt`,
   ];
+  const shown: string[] = [];
   if (summaries) {
     lines.push(`SUMMARY over ${formatDuration(Math.max(0, window.to - grid.t0))}`);
-    for (const name of names) lines.push(summaryLine(window, name, maxTextLength));
+    for (const name of names) {
+      const summary = summaryLine(window, name, maxTextLength);
+      shown.push(summary);
+      lines.push(summary);
+    }
   }
   if (table) {
     lines.push(`t|${names.join("|")}`);
@@ -125,9 +130,11 @@ function encodeBody(
       const cells = names.map((name) =>
         cell(window.tags[name] as AnyTag, grid.cells.get(name)?.get(row), maxTextLength),
       );
+      shown.push(...cells);
       lines.push(`${row}|${cells.join("|")}`);
     }
   }
+  lines[0] += valueNotation(shown);
   return lines.join("\n");
 }
 

@@ -1,4 +1,5 @@
-import { type Sample, Window } from "plantwire";
+import { defineTags, float, type Sample, Snapshot, Window } from "plantwire";
+import { memoryAdapter } from "plantwire/testing";
 import { describe, expect, it } from "vitest";
 import { countTokens, decodeContext, displayStep, encodeSnapshot, encodeWindow } from "../../src/context/index.js";
 import { badSample, goodSample, now, snapshotOf, tags, windowOf } from "./context-fixtures.js";
@@ -28,7 +29,7 @@ describe("encodeSnapshot", () => {
       "alarm text «Active alarm text»",
     ]);
     expect(body.split("\n")).toEqual([
-      "SNAPSHOT t=2026-11-29T12:00:00Z ages>1s shown",
+      "SNAPSHOT t=2026-11-29T12:00:00Z ages>1s shown; x?(reason) uncertain; BAD(reason) no value; STALE last=x not current",
       "speed=1235",
       "pressure=STALE last=6.12 age=60s",
       "temperature=71.3?(last-known-value) age=5s",
@@ -106,6 +107,83 @@ describe("encodeSnapshot", () => {
     expect([...fromInline.tags.values()]).toEqual([...fromHeader.tags.values()]);
   });
 
+  it("groups tags that share type, unit, range and writability under one line, in both layouts", () => {
+    const memory = memoryAdapter();
+    const bearing = (description: string) =>
+      float({ unit: "°C", range: [0, 150], resolution: 0.1, description, source: memory.key(description) });
+    const grouped = defineTags({
+      speed: float({ unit: "rpm", range: [0, 1800], resolution: 1, source: memory.key("s"), write: {} }),
+      de: bearing("Drive-end bearing"),
+      pressure: float({ unit: "bar", range: [0, 16], resolution: 0.01, source: memory.key("p") }),
+      nde: bearing("Non-drive-end bearing"),
+      suction: float({ unit: "bar", range: [0, 16], resolution: 0.01, source: memory.key("q") }),
+      winding: float({ unit: "°C", range: [0, 150], resolution: 0.1, source: memory.key("w") }),
+    });
+    const values = { speed: 1200, de: 61.26, pressure: 6.1, nde: 58.04, suction: 1.2, winding: 80 };
+    const snapshot = new Snapshot(
+      grouped,
+      new Map(Object.entries(values).map(([name, value]) => [name, goodSample(value, now)])),
+      now,
+    );
+    const header = encodeSnapshot(snapshot);
+    expect(header.header.split("\n").slice(2)).toEqual([
+      "speed rpm ..1800 writable",
+      "# °C ..150",
+      "de «Drive-end bearing»",
+      "nde «Non-drive-end bearing»",
+      "winding",
+      "# bar ..16",
+      "pressure",
+      "suction",
+    ]);
+    // The header layout's values keep the tag order.
+    expect(header.body.split("\n").slice(1)).toEqual([
+      "speed=1200",
+      "de=61.3",
+      "pressure=6.10",
+      "nde=58.0",
+      "suction=1.20",
+      "winding=80.0",
+    ]);
+    const inline = encodeSnapshot(snapshot, { layout: "inline" });
+    expect(inline.body.split("\n").slice(1)).toEqual([
+      "speed=1200 rpm ..1800 writable",
+      "# °C ..150",
+      "de=61.3 «Drive-end bearing»",
+      "nde=58.0 «Non-drive-end bearing»",
+      "winding=80.0",
+      "# bar ..16",
+      "pressure=6.10",
+      "suction=1.20",
+    ]);
+    for (const text of [header.text, inline.text]) {
+      const decoded = decodeContext(text);
+      expect(decoded.tags.get("winding")).toMatchObject({ unit: "°C", range: [0, 150], writable: false, meaning: "" });
+      expect(decoded.tags.get("suction")).toMatchObject({ unit: "bar", range: [0, 16] });
+      expect(decoded.tags.get("speed")).toMatchObject({ unit: "rpm", range: [0, 1800], writable: true });
+      expect(decoded.snapshot?.get("nde")).toMatchObject({ value: 58, step: 0.1 });
+    }
+    // A tag that shares nothing with another included tag is not grouped.
+    expect(
+      encodeSnapshot(snapshot, { tags: ["de", "pressure"] })
+        .header.split("\n")
+        .slice(2),
+    ).toEqual(["de °C ..150 «Drive-end bearing»", "pressure bar ..16"]);
+  });
+
+  it("explains only the value marks it uses, after the title", () => {
+    const title = (samples: Record<string, Sample>) =>
+      encodeSnapshot(snapshotOf(samples), { tags: Object.keys(samples) }).body.split("\n")[0];
+    expect(title({ speed: goodSample(1200, now) })).toBe("SNAPSHOT t=2026-11-29T12:00:00Z ages>1s shown");
+    expect(title({ speed: { ...goodSample(1200, now), quality: "uncertain" } })).toMatch(
+      /shown; x\?\(reason\) uncertain$/,
+    );
+    expect(title({ speed: badSample("timeout", undefined, now) })).toMatch(/shown; BAD\(reason\) no value$/);
+    expect(title({ pressure: goodSample(6, now - 60_000) })).toMatch(/shown; STALE last=x not current$/);
+    // A text value ending in "?" is the plant's text, not an uncertain mark.
+    expect(title({ alarm: goodSample("pump tripped?", now) })).toBe("SNAPSHOT t=2026-11-29T12:00:00Z ages>1s shown");
+  });
+
   it("rejects a tag name that is not in the tag map", () => {
     expect(() => encodeSnapshot(fullSnapshot(), { tags: ["nope"] })).toThrow(/not a tag of this tag map/);
   });
@@ -177,7 +255,7 @@ describe("encodeWindow", () => {
     series.set("pressure", [goodSample(1, now)]);
     const { body } = encodeWindow(new Window(tags, series, now, now + 3000), { tags: ["speed", "pressure"] });
     expect(body.split("\n")).toEqual([
-      "WINDOW 2026-11-29T12:00:00Z..2026-11-29T12:00:03Z dt=1s rows=3 time=start+t*dt",
+      "WINDOW 2026-11-29T12:00:00Z..2026-11-29T12:00:03Z dt=1s rows=3 time=start+t*dt; x?(reason) uncertain; BAD(reason) no value",
       "t|speed|pressure",
       "0|100|1.00",
       "1|101?|",
@@ -200,9 +278,10 @@ describe("encodeWindow", () => {
     const { body } = encodeWindow(window, { summaries: true, tags: ["count", "pressure"] });
     expect(body).toContain("count n=60 min=0 max=413 mean=206.5 trend=+420/min last=413");
     const late = new Window(tags, new Map([["pressure", window.series("pressure")]]), now, now + 120_000);
-    expect(encodeWindow(late, { summaries: true, tags: ["pressure"] }).body).toMatch(
-      /pressure n=60 .* last=[\d.]+ STALE/,
-    );
+    const lateBody = encodeWindow(late, { summaries: true, tags: ["pressure"] }).body;
+    expect(lateBody).toMatch(/pressure n=60 .* last=[\d.]+ STALE/);
+    expect(lateBody.split("\n")[0]).toMatch(/time=start\+t\*dt; last=x STALE not current$/);
+    expect(encodeWindow(window, { summaries: true }).body.split("\n")[0]).toMatch(/time=start\+t\*dt$/);
   });
 
   it("thins rows until the text fits a token budget, keeping the last row and exact min/max", () => {
