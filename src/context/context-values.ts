@@ -69,7 +69,7 @@ export function valueNotation(shown: Iterable<string>): string {
     if (text.startsWith("BAD(")) used.add("bad");
     else if (text.startsWith("STALE ")) used.add("stale");
     if (/ STALE$/.test(text)) used.add("staleLast");
-    if (/\?(\([a-z-]+\))?( age=\S+)?$/.test(text)) used.add("uncertain");
+    if (/\?(\([a-z-]+\))?$/.test(text)) used.add("uncertain");
   }
   return (Object.keys(MARKS) as (keyof typeof MARKS)[])
     .filter((mark) => used.has(mark))
