@@ -29,6 +29,10 @@ import { startPlantSimulator } from "../src/sim/plant-simulator.js";
 import { startAlarmExplainer } from "./alarm-explainer.js";
 import { Advice, alarmStandIn, demoModel, demoTags, endpointOrStandIn } from "./station-demo-parts.js";
 
+// node-opcua logs its own warnings to the console (a certificate being created, a note on RSA PKCS#1 for Node 20);
+// against the local simulator they are noise, so the demo shows only its errors unless you set the level yourself.
+// It reads the level when it loads, which is later: plantwire loads node-opcua on first use.
+process.env.NODEOPCUA_LOG_LEVEL ??= "3";
 const seconds = Number(process.env.PLANTWIRE_DEMO_SECONDS ?? 60);
 const target = 3.9; // bar
 const say = (text = "") => console.log(text);
