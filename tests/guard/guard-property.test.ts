@@ -93,7 +93,21 @@ describe("T10: the guard under hostile values and sequences", () => {
         await station.guard.close();
         await station.plant.close();
       }),
-      { numRuns: 40 },
+      {
+        numRuns: 40,
+        // Random sequences reach the device only now and then (a few percent of steps); these fixed ones always do,
+        // and are turned away too, so every run checks both sides whatever the seed.
+        examples: [
+          [
+            [
+              { tag: "speed", value: 1030, approve: true, advanceMs: 60_000 },
+              { tag: "valve", value: 55, approve: true, advanceMs: 60_000 },
+              { tag: "speed", value: 1400, approve: true, advanceMs: 60_000 },
+              { tag: "mode", value: "MANUAL", approve: true, advanceMs: 60_000 },
+            ],
+          ],
+        ],
+      },
     );
     // The property is only meaningful if the sequences both reached the device and were turned away.
     expect(totalWrites).toBeGreaterThan(0);
