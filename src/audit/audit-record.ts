@@ -16,6 +16,7 @@ export type AuditRecordType =
   | "attempt" // written before the write goes out
   | "outcome" // the protocol result and the read-back, after
   | "recovery" // an attempt found without an outcome when the log was reopened (the process stopped in between)
+  | "rejection" // a model answer that failed validation: nothing in it was proposed
   | "note"; // anything else worth keeping (start, stop)
 
 /** The fields a caller gives; the log adds sequence, time and hashes. */

@@ -52,9 +52,24 @@ export interface WriteGuard<TTags extends TagDefinitions> {
   pending(): Proposal[];
   /** A proposal this guard has seen recently (a copy). */
   get(id: string): Proposal | undefined;
+  /**
+   * Records a model answer that failed validation (a ModelOutputError: truncated JSON, wrong types, extra fields, a
+   * tool call for an unknown or read-only tag): one `rejection` audit record with the problems, the raw text (capped
+   * at 4000 characters) and its SHA-256. Nothing in the answer is proposed. Loops call this for their model's answers.
+   */
+  rejectAnswer(answer: RejectedAnswer, origin: ProposalOrigin): void;
   /** Refuses everything from now on, waits for writes in progress, and closes the audit log if the guard opened it. */
   close(): Promise<void>;
 }
+
+/** A model answer that failed validation, as the audit keeps it (a ModelOutputError has these fields). */
+export interface RejectedAnswer {
+  readonly message: string;
+  readonly rawText: string;
+  readonly issues: readonly string[];
+}
+
+const keptRawText = 4000;
 
 const keptSettled = 1000;
 
@@ -298,6 +313,22 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
     get: (id) => {
       const proposal = proposals.get(id);
       return proposal ? publicCopy(proposal) : undefined;
+    },
+    rejectAnswer(answer, origin) {
+      refuseWhenClosed();
+      const raw = String(answer.rawText);
+      const promptHash = origin.promptHash ?? (origin.prompt ? sha256(origin.prompt) : undefined);
+      audit.append({
+        type: "rejection",
+        ...(origin.loop ? { loop: origin.loop } : {}),
+        ...(origin.modelId ? { modelId: origin.modelId } : {}),
+        ...(promptHash ? { promptHash } : {}),
+        error: String(answer.message).split("\n")[0],
+        issues: answer.issues.slice(0, 50).map((issue) => String(issue).slice(0, 500)),
+        rawText: raw.slice(0, keptRawText),
+        rawTextLength: raw.length,
+        rawTextHash: sha256(raw),
+      });
     },
     async close() {
       if (closed) return;

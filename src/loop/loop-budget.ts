@@ -3,6 +3,7 @@
  * with a status instead of overspending, and resumes by itself when the window frees up.
  */
 import { BudgetExceededError } from "../errors.js";
+import { ModelOutputError } from "../model/model-errors.js";
 import type { GenerateRequest, Model, ModelResult, ModelUsage } from "../model/model-types.js";
 
 /** Limits of one loop. */
@@ -58,8 +59,17 @@ export class BudgetTracker {
   }
 }
 
-/** Wraps a model so that every call is checked against, and charged to, a budget. */
-export function budgetedModel(model: Model, tracker: BudgetTracker, onUsage?: (usage: ModelUsage) => void): Model {
+/**
+ * Wraps a model so that every call is checked against, and charged to, a budget. `onUsage` gets what each call cost,
+ * failed calls included; `onRejected` gets each answer that failed validation (a ModelOutputError), once, whether or
+ * not the caller catches it.
+ */
+export function budgetedModel(
+  model: Model,
+  tracker: BudgetTracker,
+  onUsage?: (usage: ModelUsage) => void,
+  onRejected?: (error: ModelOutputError) => void,
+): Model {
   const run = async <TOutput>(request: GenerateRequest<TOutput>): Promise<ModelResult<TOutput>> => {
     const over = tracker.exceeded();
     if (over) throw new BudgetExceededError(`model "${model.name}" not called: ${over.reason}`, over.resumesAt);
@@ -74,11 +84,15 @@ export function budgetedModel(model: Model, tracker: BudgetTracker, onUsage?: (u
     } catch (error) {
       // A failed call still cost what the provider counted; charge at least the request.
       const after = model.usage;
-      const requests = Math.max(0, after.requests - before.requests - 1);
-      tracker.charge(
-        requests,
-        after.promptTokens + after.completionTokens - before.promptTokens - before.completionTokens,
-      );
+      const cost: ModelUsage = {
+        requests: Math.max(1, after.requests - before.requests),
+        promptTokens: after.promptTokens - before.promptTokens,
+        cachedTokens: after.cachedTokens - before.cachedTokens,
+        completionTokens: after.completionTokens - before.completionTokens,
+      };
+      tracker.charge(cost.requests - 1, cost.promptTokens + cost.completionTokens);
+      onUsage?.(cost);
+      if (ModelOutputError.isInstance(error)) onRejected?.(error);
       throw error;
     }
   };

@@ -26,6 +26,7 @@ const counters: [keyof Omit<LoopMetrics, "proposals" | "lastRunMs">, string][] =
   ["skippedRuns", "Trigger firings skipped because a run was active"],
   ["pausedRuns", "Trigger firings not run because the budget was spent"],
   ["modelRequests", "Model requests sent"],
+  ["rejectedAnswers", "Model answers that failed validation (audited, never acted on)"],
   ["promptTokens", "Prompt tokens used"],
   ["cachedTokens", "Prompt tokens served from the provider's cache"],
   ["completionTokens", "Completion tokens used"],

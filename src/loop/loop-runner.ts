@@ -5,7 +5,8 @@
 import { BudgetExceededError, ConfigError, PlantwireError } from "../errors.js";
 import type { Proposal, ProposalState } from "../guard/guard-types.js";
 import type { ProposeOptions, WriteGuard } from "../guard/write-guard.js";
-import type { Model } from "../model/model-types.js";
+import type { ModelOutputError } from "../model/model-errors.js";
+import type { Model, ModelUsage } from "../model/model-types.js";
 import type { Plant } from "../plant.js";
 import type { Snapshot } from "../sample.js";
 import type { TagDefinitions, TagName } from "../tags.js";
@@ -66,6 +67,8 @@ export interface LoopMetrics {
   skippedRuns: number;
   pausedRuns: number;
   modelRequests: number;
+  /** Model answers that failed validation (each one `rejection` record in the guard's audit). */
+  rejectedAnswers: number;
   promptTokens: number;
   cachedTokens: number;
   completionTokens: number;
@@ -97,6 +100,7 @@ function emptyMetrics(): LoopMetrics {
     skippedRuns: 0,
     pausedRuns: 0,
     modelRequests: 0,
+    rejectedAnswers: 0,
     promptTokens: 0,
     cachedTokens: 0,
     completionTokens: 0,
@@ -122,14 +126,22 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
   const metrics = emptyMetrics();
   const sealedTags = readOnlyTags(plant.tags);
   const tracker = new BudgetTracker(options.budget ?? {}, now);
-  const model = options.model
-    ? budgetedModel(options.model, tracker, (usage) => {
-        metrics.modelRequests += usage.requests;
-        metrics.promptTokens += usage.promptTokens;
-        metrics.cachedTokens += usage.cachedTokens;
-        metrics.completionTokens += usage.completionTokens;
-      })
-    : undefined;
+  const countUsage = (usage: ModelUsage) => {
+    metrics.modelRequests += usage.requests;
+    metrics.promptTokens += usage.promptTokens;
+    metrics.cachedTokens += usage.cachedTokens;
+    metrics.completionTokens += usage.completionTokens;
+  };
+  // A bad answer is never acted on, and never lost: one audit record each, even when the run catches the error.
+  const recordRejected = (error: ModelOutputError) => {
+    metrics.rejectedAnswers++;
+    try {
+      options.guard?.rejectAnswer(error, { loop: options.name, modelId: options.model?.name });
+    } catch (auditError) {
+      onError(auditError);
+    }
+  };
+  const model = options.model ? budgetedModel(options.model, tracker, countUsage, recordRejected) : undefined;
   let status: LoopStatus = { state: "stopped" };
   let stopTrigger: (() => Promise<void>) | undefined;
   let active: Promise<void> | undefined;
