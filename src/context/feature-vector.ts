@@ -18,6 +18,11 @@ export interface FeatureVectorOptions<TTags extends TagDefinitions> {
   readonly scale?: "range" | "none";
   /** The missing/bad/stale policy: NaN, a fill value, or a DataQualityError. */
   readonly missing: MissingPolicy;
+  /**
+   * An uncertain sample (a value the device doubts, e.g. its last usable one): "use" its value, or treat it as
+   * "missing" (the missing policy applies, and its usable flag is 0). @default "use"
+   */
+  readonly uncertain?: "use" | "missing";
   /** Add one `<tag>:usable` feature (1 or 0) per tag, after the values. @default false */
   readonly usableFlags?: boolean;
 }
@@ -53,6 +58,8 @@ export function featureVector<TTags extends TagDefinitions>(
   }
   if (options.usableFlags) for (const name of chosen) names.push(`${name}:usable`);
   const scale = options.scale ?? "range";
+  const usableSample = (sample: ReturnType<Snapshot<TTags>["sample"]>) =>
+    isUsable(sample) && !(options.uncertain === "missing" && sample.quality === "uncertain");
 
   function missingValue(name: string, why: string): number {
     if (options.missing === "nan") return Number.NaN;
@@ -72,7 +79,7 @@ export function featureVector<TTags extends TagDefinitions>(
       for (const name of chosen) {
         const tag = all[name] as AnyTag;
         const sample = snapshot.sample(name as TagName<TTags>);
-        const usable = isUsable(sample);
+        const usable = usableSample(sample);
         const why = sample.stale ? "stale" : `quality ${sample.quality}${sample.reason ? `, ${sample.reason}` : ""}`;
         if (tag.type === "enum") {
           const states = Object.keys(tag.states);
@@ -93,7 +100,7 @@ export function featureVector<TTags extends TagDefinitions>(
         }
       }
       if (options.usableFlags)
-        for (const name of chosen) vector[position++] = isUsable(snapshot.sample(name as TagName<TTags>)) ? 1 : 0;
+        for (const name of chosen) vector[position++] = usableSample(snapshot.sample(name as TagName<TTags>)) ? 1 : 0;
       return vector;
     },
   };

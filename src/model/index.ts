@@ -23,3 +23,4 @@ export {
   type ToolPlant,
   type WriteProposalRequest,
 } from "./plant-tools.js";
+export { type TagNameSchemaOptions, tagNameSchema } from "./tag-name-schema.js";

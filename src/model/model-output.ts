@@ -33,28 +33,78 @@ export function isStrictCompatible(schema: unknown): boolean {
   return Object.values(node).every(isStrictCompatible);
 }
 
+// The JSON type of a parsed value, as JSON schema names it.
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+/**
+ * Whether a value could be meant for a union branch: its JSON type fits, the branch's required fields are there, and
+ * fields the branch fixes (`const`, `enum`: a discriminator) have one of its values. Only the fitting branches are
+ * searched for extra fields, so a nullable object or a tagged union of actions is checked as strictly as an object.
+ */
+function branchFits(value: unknown, schema: unknown): boolean {
+  if (typeof schema !== "object" || schema === null) return true;
+  const node = schema as JsonSchema;
+  for (const key of ["anyOf", "oneOf"]) {
+    const options = node[key];
+    if (Array.isArray(options) && !options.some((option) => branchFits(value, option))) return false;
+  }
+  const type = jsonType(value);
+  const types = [node.type ?? []].flat() as string[];
+  if (types.length > 0 && !types.includes(type) && !(type === "integer" && types.includes("number"))) return false;
+  if ("const" in node && node.const !== value) return false;
+  if (Array.isArray(node.enum) && !node.enum.includes(value)) return false;
+  if (type !== "object") return true;
+  const record = value as JsonSchema;
+  const required = (node.required as string[] | undefined) ?? [];
+  if (required.some((key) => !(key in record))) return false;
+  const properties = (node.properties as JsonSchema | undefined) ?? {};
+  return Object.entries(properties).every(([key, child]) => {
+    const fixed = child as JsonSchema;
+    if (!(key in record) || (!("const" in fixed) && !Array.isArray(fixed.enum))) return true;
+    return branchFits(record[key], fixed);
+  });
+}
+
 // zod objects strip unknown keys silently; an answer with fields the schema does not name is rejected instead,
 // because a model that invents fields is not answering the question asked. Walks the JSON schema by hand since
-// zod 4 has no deep-strict parse.
+// zod 4 has no deep-strict parse. Objects, arrays and unions (nullable, tagged or plain) are followed at any depth;
+// an intersection (`allOf`) only when it has one part, and `$ref` (recursive schemas) not at all.
 function extraFields(value: unknown, schema: unknown, path: string, found: string[]): void {
   if (typeof schema !== "object" || schema === null || typeof value !== "object" || value === null) return;
   const node = schema as JsonSchema;
   if (Array.isArray(value)) {
     if (node.items)
       for (const [index, item] of value.entries()) extraFields(item, node.items, `${path}[${index}]`, found);
+    for (const key of ["anyOf", "oneOf"]) followUnion(value, node[key], path, found);
     return;
   }
-  for (const key of ["anyOf", "oneOf", "allOf"]) {
-    const options = node[key];
-    // Only a single-branch combination is followed; with several branches zod's own union check decides.
-    if (Array.isArray(options) && options.length === 1) extraFields(value, options[0], path, found);
-  }
+  const allOf = node.allOf;
+  if (Array.isArray(allOf) && allOf.length === 1) extraFields(value, allOf[0], path, found);
+  for (const key of ["anyOf", "oneOf"]) followUnion(value, node[key], path, found);
   const properties = node.properties as JsonSchema | undefined;
   if (!properties) return;
   for (const [key, child] of Object.entries(value)) {
     if (key in properties) extraFields(child, properties[key], `${path}.${key}`, found);
     else if (node.additionalProperties === false) found.push(`${path}.${key}: not a field of the output schema`);
   }
+}
+
+/** A union: the extra fields of the fitting branch that has the fewest (none found when no branch fits). */
+function followUnion(value: unknown, options: unknown, path: string, found: string[]): void {
+  if (!Array.isArray(options)) return;
+  let fewest: string[] | undefined;
+  for (const option of options) {
+    if (!branchFits(value, option)) continue;
+    const extra: string[] = [];
+    extraFields(value, option, path, extra);
+    if (fewest === undefined || extra.length < fewest.length) fewest = extra;
+  }
+  found.push(...(fewest ?? []));
 }
 
 /** Validates an already-parsed answer against `schema`; `rawText` is kept on the error. */

@@ -50,4 +50,13 @@ describe("featureVector", () => {
     );
     expect(() => featureVector(tags, { tags: ["alarm"], missing: "nan" })).toThrow(/text tags cannot be features/);
   });
+
+  it("uses an uncertain value unless told to treat it as missing", () => {
+    const doubted = snapshotOf({
+      speed: { ...goodSample(900, now), quality: "uncertain", reason: "last-known-value" },
+    });
+    const options = { tags: ["speed"] as const, missing: { fill: -1 }, scale: "none", usableFlags: true } as const;
+    expect([...featureVector(tags, options).encode(doubted)]).toEqual([900, 1]);
+    expect([...featureVector(tags, { ...options, uncertain: "missing" }).encode(doubted)]).toEqual([-1, 0]);
+  });
 });

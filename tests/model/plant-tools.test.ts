@@ -10,13 +10,20 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(replies: TestReply[], maxSteps = 6) {
+async function setup(replies: TestReply[], maxSteps = 6, maxTokens?: number) {
   const { plant, memory } = testPlant();
   const proposals: WriteProposalRequest[] = [];
   const tools = plantTools({ plant, onProposal: (proposal) => void proposals.push(proposal) });
   server = await startOpenAITestServer({ replies });
-  const model = openaiModel({ baseURL: server.baseURL, apiKey: "k", model: "m", maxSteps, retryDelayMs: 1 });
-  return { plant, memory, tools, model, proposals };
+  const model = openaiModel({
+    baseURL: server.baseURL,
+    apiKey: "k",
+    model: "m",
+    maxSteps,
+    retryDelayMs: 1,
+    ...(maxTokens === undefined ? {} : { maxTokens }),
+  });
+  return { plant, memory, tools, model, proposals, server };
 }
 
 const call = (name: string, args: unknown): TestReply => ({
@@ -86,6 +93,27 @@ describe("plant tools", () => {
     );
     await expect(model.generate({ instructions: "x", output: Advice, tools })).rejects.toThrow(/maxSteps \(3\)/);
     expect(proposals).toEqual([]);
+    await plant.close();
+  });
+
+  it("stops once the tool loop's tokens pass maxTokens, with a typed error, no proposals and no further request", async () => {
+    const usage = { promptTokens: 400, completionTokens: 50 };
+    const { plant, tools, model, proposals, server } = await setup(
+      [
+        { ...call("propose_write", { tag: "speed", value: 900, reason: "a" }), usage },
+        { ...call("read_current", {}), usage },
+        { ...call("read_current", {}), usage },
+        { content: '{"speed": 900, "why": "x"}', usage },
+      ],
+      6,
+      1000,
+    );
+    const error = await model.generate({ instructions: "x", output: Advice, tools }).catch((caught) => caught);
+    expect(ModelOutputError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/used 1350 tokens, over maxTokens 1000/);
+    expect(server.requests).toHaveLength(3);
+    expect(proposals).toEqual([]);
+    expect(model.usage).toMatchObject({ requests: 3, promptTokens: 1200, completionTokens: 150 });
     await plant.close();
   });
 });
