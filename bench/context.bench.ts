@@ -136,6 +136,11 @@ function plantwireReader(text: string): Reader {
   };
 }
 
+/**
+ * Answer fidelity as a result of its own, held to 1 (every answer identical), so a disagreement fails the bench
+ * rather than hiding in a note. The readers are deterministic: this checks that the encodings carry the same facts,
+ * not how well a model reads them.
+ */
 function compare(label: string, names: readonly string[], baseline: Plain, encoded: string) {
   const fromJson = answer(names, jsonReader(JSON.parse(JSON.stringify(baseline))));
   const fromToon = answer(names, jsonReader(toonDecode(toonEncode(baseline)) as Plain));
@@ -144,7 +149,14 @@ function compare(label: string, names: readonly string[], baseline: Plain, encod
   const agree = questions.filter(
     (question) => fromJson[question] === fromToon[question] && fromJson[question] === fromPlantwire[question],
   ).length;
-  return `${label}: ${agree}/${questions.length} answers identical across JSON, TOON and plantwire (out of range: ${fromPlantwire["out of range"] || "none"})`;
+  const note = `${label}: ${agree}/${questions.length} answers identical across JSON, TOON and plantwire (out of range: ${fromPlantwire["out of range"] || "none"})`;
+  const fidelity = ratioResult(
+    `context: ${label} answer fidelity`,
+    { label: "questions (max, last, out of range)", value: questions.length, unit: "answers" },
+    { label: "identical from JSON, TOON and plantwire", value: agree, unit: "answers" },
+    { at: "least", ratio: 1 },
+  );
+  return { note, fidelity };
 }
 
 const tokens = (label: string, text: string) => ({ label, value: countTokens(text), unit: "o200k tokens" });
@@ -176,7 +188,8 @@ function snapshotResults(variant: { descriptions: boolean; sharedRanges: boolean
   for (const layout of ["inline", "header"] as const) {
     const encoded = encodeSnapshot(snapshot, { layout });
     const candidate = tokens(`plantwire encodeSnapshot, ${layout} layout`, encoded.text);
-    let note = compare(`snapshot (${layout} layout)`, names, baseline, encoded.text);
+    const compared = compare(`${label.replace("context: ", "")} (${layout} layout)`, names, baseline, encoded.text);
+    let note = compared.note;
     if (layout === "header") {
       const body = countTokens(encoded.body);
       const header = candidate.value - body;
@@ -187,6 +200,7 @@ function snapshotResults(variant: { descriptions: boolean; sharedRanges: boolean
     const bound = (layout === "header" ? 0.1 : 0) + (variant.sharedRanges ? 0.3 : 0.35);
     results.push(ratioResult(`${label} (${layout}) vs JSON`, json, candidate, { at: "most", ratio: bound }, note));
     results.push(ratioResult(`${label} (${layout}) vs TOON`, toon, candidate, { at: "most", ratio: 1 }, note));
+    results.push(compared.fidelity);
   }
   return results;
 }
@@ -207,7 +221,7 @@ export default async function contextBench(): Promise<BenchResult[]> {
   const window = new Window(windowTags, series, start, start + 60_000);
   const windowText = encodeWindow(window).text;
   const windowPlain = plain(windowTags, Object.fromEntries(series), { from: window.from, to: window.to });
-  const windowFidelity = compare("window", names, windowPlain, windowText);
+  const { note: windowFidelity, fidelity } = compare("window 10 tags × 60 samples", names, windowPlain, windowText);
   const plantwireWindow = tokens("plantwire encodeWindow", windowText);
   return [
     ratioResult(
@@ -224,6 +238,7 @@ export default async function contextBench(): Promise<BenchResult[]> {
       { at: "most", ratio: 1 },
       windowFidelity,
     ),
+    fidelity,
     ...snapshotResults({ descriptions: true, sharedRanges: true }),
     ...snapshotResults({ descriptions: false, sharedRanges: true }),
     ...snapshotResults({ descriptions: true, sharedRanges: false }),
