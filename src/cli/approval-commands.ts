@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileApprovalStore, type PendingProposal } from "../guard/approval-store.js";
+import { terminalText } from "./audit-show.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
 
 const defaultFolder = ".plantwire/approvals";
@@ -15,8 +16,8 @@ function describePending(proposal: PendingProposal, now: number): string {
     .filter(Boolean)
     .join(", ");
   return [
-    `${proposal.id}  ${proposal.tag}: ${JSON.stringify(proposal.current)} → ${JSON.stringify(proposal.value)}`,
-    `    reason (from the proposer, unverified): ${JSON.stringify(proposal.reason.slice(0, 300))}`,
+    `${proposal.id}  ${proposal.tag}: ${terminalText(proposal.current, 60)} → ${terminalText(proposal.value, 60)}`,
+    `    reason (from the proposer, unverified): ${terminalText(proposal.reason, 300)}`,
     `    ${left > 0 ? `expires in ${left} s` : "EXPIRED"}${origin ? `; ${origin}` : ""}`,
   ].join("\n");
 }

@@ -70,6 +70,11 @@ export const commandEntries: readonly CommandEntry[] = [
     summary: "Verify an audit log's hash chain",
     load: async () => (await import("./audit-commands.js")).auditVerifyCommand,
   },
+  {
+    name: "audit show",
+    summary: "Show an audit log, one line per record, and check its chain",
+    load: async () => (await import("./audit-show.js")).auditShowCommand,
+  },
   ...adapterCommands(
     "modbus",
     [["modbus probe", "Read a register range and show every type and word order side by side"]],

@@ -33,6 +33,7 @@ describe("plantwire CLI", () => {
         "sql init",
         "approve",
         "audit verify",
+        "audit show",
       ]),
     );
   });
