@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { type CliCommand, type CliIo, exitCodes } from "../../src/cli/cli-command.js";
+import { terminalSafe } from "../../src/cli/terminal-text.js";
 import { ConfigError, PlantwireError } from "../../src/errors.js";
 import { mqtt } from "./mqtt-adapter.js";
 import { DEFAULT_BROKER_PORT, startBroker } from "./mqtt-broker.js";
@@ -117,7 +118,8 @@ export const watchCommand: CliCommand = {
       };
       const timer = timeout === undefined ? undefined : setTimeout(stop, timeout);
       bus.connection.onMessage((topic, payload) => {
-        io.out(`${topic}  ${describePayload(topic, payload, codec?.decode)}\n`);
+        // Topics and payloads are anyone's text: nothing in them may act on the terminal.
+        io.out(`${terminalSafe(topic)}  ${terminalSafe(describePayload(topic, payload, codec?.decode))}\n`);
         if (++seen >= count) stop();
       });
       void bus.connection.subscribe(filter, 0);

@@ -4,8 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import { fileApprovalStore, type PendingProposal } from "../guard/approval-store.js";
-import { terminalText } from "./audit-show.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
+import { terminalText } from "./terminal-text.js";
 
 const defaultFolder = ".plantwire/approvals";
 const folderOption = { dir: { type: "string", default: defaultFolder } } as const;

@@ -1,33 +1,17 @@
 /**
  * `plantwire audit show <file>`: the audit log as plant staff read it, one line per record (what was proposed, who
  * decided, what was written and read back, which model answers were rejected), followed by the chain check. Text
- * that came from a model or a device (reasons, raw answers, details) is shown quoted with control, zero-width and
- * direction characters escaped, so it cannot move the cursor, clear the screen or reorder what the line says.
+ * that came from a model or a device (reasons, raw answers, details) is shown with `terminalText`: quoted, with
+ * control, zero-width and direction characters escaped.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { AuditRecord } from "../audit/audit-record.js";
 import { verifyAuditLog } from "../audit/audit-verify.js";
 import { type CliCommand, exitCodes } from "./cli-command.js";
+import { terminalText } from "./terminal-text.js";
 
 const types = ["proposal", "decision", "attempt", "outcome", "recovery", "rejection", "note"];
-
-// JSON.stringify escapes C0 controls and quotes; these are the characters it leaves that a terminal acts on.
-const UNSAFE_FOR_TERMINAL = /[\u007F-\u009F\u00AD\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/g;
-
-/**
- * Untrusted text for a terminal line: a string quoted, anything else as JSON (numbers and booleans bare), capped, with
- * every character a terminal would act on escaped.
- */
-export function terminalText(value: unknown, maxLength = 160): string {
-  const json = typeof value === "string" ? undefined : JSON.stringify(value);
-  const text = typeof value === "string" ? value : (json ?? String(value));
-  const capped = [...text].length > maxLength ? `${[...text].slice(0, maxLength - 1).join("")}…` : text;
-  return (typeof value === "string" || json === undefined ? JSON.stringify(capped) : capped).replace(
-    UNSAFE_FOR_TERMINAL,
-    (character) => `\\u${(character.codePointAt(0) as number).toString(16).padStart(4, "0")}`,
-  );
-}
 
 // A field the guard writes as a code (a type, a disposition, a decision): shown as is when it looks like one, quoted
 // otherwise, since a tampered line can hold anything until the chain check below says so.

@@ -5,18 +5,22 @@ import type { Snapshot, TimedSample } from "../sample.js";
 import { loadSite } from "../site/site-config.js";
 import { type AnyTag, decimalsFor, type TagDefinitions } from "../tags.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
+import { terminalText } from "./terminal-text.js";
 
 function shown(tag: AnyTag, sample: TimedSample): string {
   if (sample.value === undefined) return "—";
+  // Text comes from the device (an alarm text, an MQTT payload): quoted, with anything a terminal acts on escaped.
+  if (typeof sample.value === "string") return terminalText(sample.value, 40);
   const decimals = decimalsFor(tag);
-  const text =
-    typeof sample.value === "number" && decimals !== undefined ? sample.value.toFixed(decimals) : String(sample.value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  return typeof sample.value === "number" && decimals !== undefined
+    ? sample.value.toFixed(decimals)
+    : String(sample.value);
 }
 
 function quality(sample: TimedSample): string {
   if (sample.stale) return "STALE";
-  return sample.quality === "good" ? "good" : `${sample.quality}${sample.reason ? ` (${sample.reason})` : ""}`;
+  const reason = sample.reason && (/^[a-z][a-z-]{0,39}$/.test(sample.reason) ? sample.reason : "other");
+  return sample.quality === "good" ? "good" : `${sample.quality}${reason ? ` (${reason})` : ""}`;
 }
 
 /** Renders a snapshot as an aligned text table. */

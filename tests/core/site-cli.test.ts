@@ -42,6 +42,17 @@ describe("site files and the read command", () => {
     expect(io.stdout).toMatch(/pressure\s+6\.25\s+bar\s+good/);
   });
 
+  it("shows device text quoted, with what a terminal would act on escaped", async () => {
+    const file = siteFile(
+      'adapters:\n  plc: { kind: memory, values: { alarm: "HIGH TEMP\\u001b[2J\\u202Eok" } }\n' +
+        "tags:\n  alarm: { type: text, maxLength: 200, source: { adapter: plc, key: alarm } }\n",
+    );
+    const io = captureIo();
+    expect(await runCli(["read", "--site", file], io)).toBe(0);
+    expect(io.stdout).toContain('alarm  "HIGH TEMP\\u001b[2J\\u202eok"');
+    for (const character of ["\u001b", "\u202E"]) expect(io.stdout).not.toContain(character);
+  });
+
   it("exits 1 when a tag is bad, and 3 with every config problem named", async () => {
     const partial = siteFile("adapters:\n  plc: { kind: memory, values: { speed: 1 } }\ntags: ./tags.yaml\n", tagsYaml);
     const io = captureIo();

@@ -28,4 +28,19 @@ describe("mqtt CLI", () => {
     await device.endAsync();
     await broker.close();
   });
+
+  it("watch escapes what a terminal would act on in topics and payloads", async () => {
+    const broker = await startBroker({ port: 0 });
+    const prefix = uniquePrefix("cli-escape");
+    const device = await rawClient(broker.url);
+    await device.publishAsync(`${prefix}/\u202Eevil`, "ALARM\u001b[2J\rok", { qos: 1, retain: true });
+    const captured = io();
+    expect(await command("mqtt watch").run([broker.url, `${prefix}/#`, "--count", "1"], captured.io)).toBe(0);
+    const out = captured.out.join("");
+    expect(out).toContain(`${prefix}/\\u202eevil  ALARM\\u001b[2J\\u000dok`);
+    for (const character of ["\u001b", "\u202E", "\r"]) expect(out).not.toContain(character);
+    await device.publishAsync(`${prefix}/\u202Eevil`, "", { qos: 1, retain: true });
+    await device.endAsync();
+    await broker.close();
+  });
 });
