@@ -3,7 +3,7 @@
  * with a status instead of overspending, and resumes by itself when the window frees up.
  */
 import { BudgetExceededError } from "../errors.js";
-import { ModelOutputError } from "../model/model-errors.js";
+import { ModelOutputError, usageOfError } from "../model/model-errors.js";
 import type { GenerateRequest, Model, ModelResult, ModelUsage } from "../model/model-types.js";
 
 /** Limits of one loop. */
@@ -82,14 +82,16 @@ export function budgetedModel(
       onUsage?.(result.usage);
       return result;
     } catch (error) {
-      // A failed call still cost what the provider counted; charge at least the request.
+      // A failed call still cost what the provider counted: the model records it on the error; a model that does not
+      // is charged the change in its running totals. At least the reserved request is charged.
       const after = model.usage;
-      const cost: ModelUsage = {
-        requests: Math.max(1, after.requests - before.requests),
+      const recorded = usageOfError(error) ?? {
+        requests: after.requests - before.requests,
         promptTokens: after.promptTokens - before.promptTokens,
         cachedTokens: after.cachedTokens - before.cachedTokens,
         completionTokens: after.completionTokens - before.completionTokens,
       };
+      const cost: ModelUsage = { ...recorded, requests: Math.max(1, recorded.requests) };
       tracker.charge(cost.requests - 1, cost.promptTokens + cost.completionTokens);
       onUsage?.(cost);
       if (ModelOutputError.isInstance(error)) onRejected?.(error);

@@ -2,8 +2,16 @@
  * A rule or a classical ML model behind the same interface as an LLM, so a loop can swap one for the other without
  * other changes. Its result is validated against the output schema exactly like an LLM's answer.
  */
+import { attachUsage } from "./model-errors.js";
 import { validateOutput } from "./model-output.js";
-import { type GenerateRequest, type Model, type ModelContext, type ModelResult, NO_USAGE } from "./model-types.js";
+import {
+  type GenerateRequest,
+  type Model,
+  type ModelContext,
+  type ModelResult,
+  type ModelUsage,
+  NO_USAGE,
+} from "./model-types.js";
 import type { PlantToolSet, WriteProposalRequest } from "./plant-tools.js";
 
 /** What a function model receives. */
@@ -35,6 +43,20 @@ export function functionModel(
     calls++;
     const proposals: WriteProposalRequest[] = [];
     const tools: PlantToolSet | undefined = request.tools;
+    const usage = { ...NO_USAGE, requests: 1 };
+    try {
+      return await answer(request, proposals, tools, usage);
+    } catch (error) {
+      attachUsage(error, usage);
+      throw error;
+    }
+  }
+  async function answer<TOutput>(
+    request: GenerateRequest<TOutput>,
+    proposals: WriteProposalRequest[],
+    tools: PlantToolSet | undefined,
+    usage: ModelUsage,
+  ): Promise<ModelResult<TOutput>> {
     const result = await compute({
       instructions: request.instructions,
       context: request.context,
@@ -49,7 +71,7 @@ export function functionModel(
     const rawText = JSON.stringify(result) ?? "undefined";
     const output = validateOutput(request.output, result, rawText);
     await tools?.deliver(proposals);
-    return { output, rawText, usage: { ...NO_USAGE, requests: 1 }, proposals, steps: 1 };
+    return { output, rawText, usage, proposals, steps: 1 };
   }
   return {
     name: `function:${options.name ?? (compute.name || "anonymous")}`,

@@ -1,5 +1,6 @@
 /** Errors of the model bridge. Both keep the codes of their base classes, so `error.code` switches stay simple. */
 import { ProtocolError, ValidationError } from "../errors.js";
+import type { ModelUsage } from "./model-types.js";
 
 const outputMarker = Symbol.for("plantwire.error.model-output");
 const endpointMarker = Symbol.for("plantwire.error.model-endpoint");
@@ -47,4 +48,19 @@ export class ModelEndpointError extends ProtocolError {
   static override isInstance(error: unknown): error is ModelEndpointError {
     return ProtocolError.isInstance(error) && (error as unknown as Record<symbol, unknown>)[endpointMarker] === true;
   }
+}
+
+const usageMarker = Symbol.for("plantwire.error.model-usage");
+
+/** Records on a failed call's error what the call cost before it failed (what a budget and metrics charge). */
+export function attachUsage(error: unknown, usage: ModelUsage): void {
+  if (typeof error === "object" && error !== null && !Object.hasOwn(error, usageMarker))
+    Object.defineProperty(error, usageMarker, { value: usage });
+}
+
+/** What a failed model call cost, when the model recorded it on the error. */
+export function usageOfError(error: unknown): ModelUsage | undefined {
+  return typeof error === "object" && error !== null
+    ? ((error as Record<symbol, unknown>)[usageMarker] as ModelUsage | undefined)
+    : undefined;
 }

@@ -60,9 +60,11 @@ function branchFits(value: unknown, schema: unknown): boolean {
   if (Array.isArray(node.enum) && !node.enum.includes(value)) return false;
   if (type !== "object") return true;
   const record = value as JsonSchema;
-  const required = (node.required as string[] | undefined) ?? [];
-  if (required.some((key) => !(key in record))) return false;
   const properties = (node.properties as JsonSchema | undefined) ?? {};
+  // zod lists a field with a default as required in its output schema; an answer may leave it out.
+  const hasDefault = (key: string) => typeof properties[key] === "object" && "default" in (properties[key] as object);
+  const required = (node.required as string[] | undefined) ?? [];
+  if (required.some((key) => !(key in record) && !hasDefault(key))) return false;
   return Object.entries(properties).every(([key, child]) => {
     const fixed = child as JsonSchema;
     if (!(key in record) || (!("const" in fixed) && !Array.isArray(fixed.enum))) return true;
@@ -72,25 +74,33 @@ function branchFits(value: unknown, schema: unknown): boolean {
 
 // zod objects strip unknown keys silently; an answer with fields the schema does not name is rejected instead,
 // because a model that invents fields is not answering the question asked. Walks the JSON schema by hand since
-// zod 4 has no deep-strict parse. Objects, arrays and unions (nullable, tagged or plain) are followed at any depth;
-// an intersection (`allOf`) only when it has one part, and `$ref` (recursive schemas) not at all.
+// zod 4 has no deep-strict parse. Objects, records, arrays, tuples and unions (nullable, tagged or plain) are
+// followed at any depth; an intersection that zod leaves as `allOf` only when it has one part, and `$ref` (recursive
+// schemas) not at all.
 function extraFields(value: unknown, schema: unknown, path: string, found: string[]): void {
   if (typeof schema !== "object" || schema === null || typeof value !== "object" || value === null) return;
   const node = schema as JsonSchema;
   if (Array.isArray(value)) {
-    if (node.items)
-      for (const [index, item] of value.entries()) extraFields(item, node.items, `${path}[${index}]`, found);
+    // A tuple's positions have their own schemas (prefixItems); the rest, and plain arrays, share `items`.
+    const positions = Array.isArray(node.prefixItems) ? node.prefixItems : [];
+    for (const [index, item] of value.entries()) {
+      const itemSchema = index < positions.length ? positions[index] : node.items;
+      if (itemSchema) extraFields(item, itemSchema, `${path}[${index}]`, found);
+    }
     for (const key of ["anyOf", "oneOf"]) followUnion(value, node[key], path, found);
     return;
   }
   const allOf = node.allOf;
   if (Array.isArray(allOf) && allOf.length === 1) extraFields(value, allOf[0], path, found);
   for (const key of ["anyOf", "oneOf"]) followUnion(value, node[key], path, found);
-  const properties = node.properties as JsonSchema | undefined;
-  if (!properties) return;
+  // Named fields have their own schemas; other keys are refused (a closed object), or follow the schema every value
+  // of a record shares.
+  const properties = (node.properties as JsonSchema | undefined) ?? {};
+  const rest = node.additionalProperties;
   for (const [key, child] of Object.entries(value)) {
-    if (key in properties) extraFields(child, properties[key], `${path}.${key}`, found);
-    else if (node.additionalProperties === false) found.push(`${path}.${key}: not a field of the output schema`);
+    if (Object.hasOwn(properties, key)) extraFields(child, properties[key], `${path}.${key}`, found);
+    else if (rest === false) found.push(`${path}.${key}: not a field of the output schema`);
+    else if (typeof rest === "object" && rest !== null) extraFields(child, rest, `${path}.${key}`, found);
   }
 }
 

@@ -5,7 +5,7 @@
 import type OpenAI from "openai";
 import { ConfigError } from "../errors.js";
 import { loadOptionalDependency } from "../optional-dependency.js";
-import { ModelEndpointError, ModelOutputError } from "./model-errors.js";
+import { attachUsage, ModelEndpointError, ModelOutputError } from "./model-errors.js";
 import { isStrictCompatible, jsonSchemaOf, parseOutput } from "./model-output.js";
 import { buildPrompt } from "./model-prompt.js";
 import {
@@ -113,6 +113,20 @@ export function openaiModel(options: OpenAIModelOptions = {}): Model {
   }
 
   async function run<TOutput>(request: GenerateRequest<TOutput>): Promise<ModelResult<TOutput>> {
+    // A failed call still cost what the server counted: its error carries that, for budgets and metrics.
+    const spent = { usage: NO_USAGE };
+    try {
+      return await runSteps(request, spent);
+    } catch (error) {
+      attachUsage(error, spent.usage);
+      throw error;
+    }
+  }
+
+  async function runSteps<TOutput>(
+    request: GenerateRequest<TOutput>,
+    spent: { usage: ModelUsage },
+  ): Promise<ModelResult<TOutput>> {
     const chat = await getClient();
     const schema = jsonSchemaOf(request.output);
     const maxSteps = options.maxSteps ?? 6;
@@ -163,6 +177,7 @@ export function openaiModel(options: OpenAIModelOptions = {}): Model {
         throw error;
       }
       usage = addUsage(usage, usageOf(answer.completion, answer.attempts));
+      spent.usage = usage;
       totals = addUsage(totals, usageOf(answer.completion, answer.attempts));
       const choice = answer.completion.choices?.[0];
       // A refusal has no content; its text is kept as the raw answer so the error shows why.

@@ -24,11 +24,14 @@ export function tagNameSchema<TTags extends TagDefinitions>(
   const chosen = options.only ?? (Object.keys(tags) as TagName<TTags>[]);
   const unknown = chosen.filter((name) => !Object.hasOwn(tags, name));
   const names = chosen.filter((name) => !options.writable || isWritable(tags[name] as AnyTag));
-  if (unknown.length > 0 || names.length === 0) {
+  if (unknown.length > 0)
     throw new ConfigError([
-      unknown.length > 0
-        ? { path: "only", message: `not tags of this map: ${unknown.join(", ")}`, fix: "name tags of the tag map" }
-        : { path: "writable", message: "no tag left to name", fix: "include at least one (writable) tag" },
+      { path: "only", message: `not tags of this map: ${unknown.join(", ")}`, fix: "name tags of the tag map" },
+    ]);
+  if (names.length === 0) {
+    const field = chosen.length === 0 ? "only" : "writable";
+    throw new ConfigError([
+      { path: field, message: "no tag left to name", fix: "include at least one (writable) tag" },
     ]);
   }
   return lazyZod().enum(names as [string, ...string[]]) as unknown as z.ZodEnum<{ [K in TagName<TTags>]: K }>;

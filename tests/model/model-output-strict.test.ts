@@ -40,6 +40,28 @@ const cases: [string, z.ZodType, string, string | undefined][] = [
     "$.items[1].y",
   ],
   ["a number where a union allows one", z.object({ v: z.union([z.number(), z.string()]) }), '{"v":3}', undefined],
+  [
+    "a union branch whose defaulted field is left out",
+    z.union([z.object({ speed: z.number(), urgent: z.boolean().default(false) }), z.object({ why: z.string() })]),
+    '{"speed":1100}',
+    undefined,
+  ],
+  [
+    "a nullable object with a defaulted field",
+    z.object({ a: z.object({ x: z.number(), y: z.number().default(0) }).nullable() }),
+    '{"a":{"x":1,"force":true}}',
+    "$.a.force",
+  ],
+  [
+    "a record of closed objects",
+    z.object({ tags: z.record(z.string(), z.object({ value: z.number() })) }),
+    '{"tags":{"speed":{"value":1,"write":true}}}',
+    "$.tags.speed.write",
+  ],
+  ["a record, clean", z.record(z.string(), z.object({ value: z.number() })), '{"speed":{"value":1}}', undefined],
+  ["a tuple", z.tuple([z.string(), z.object({ x: z.number() })]), '["speed",{"x":1,"y":2}]', "$[1].y"],
+  ["an intersection", z.object({ a: z.number() }).and(z.object({ b: z.string() })), '{"a":1,"b":"x","c":0}', "$.c"],
+  ["an empty closed object", z.object({ done: z.object({}) }), '{"done":{"approve":true}}', "$.done.approve"],
 ];
 
 describe("extra fields are rejected at any depth, unions included", () => {
@@ -82,5 +104,6 @@ describe("T12: tag names in an answer come from the tag map", () => {
     const { plant } = testPlant();
     expect(() => tagNameSchema(plant.tags, { only: ["nope" as "speed"] })).toThrow(/only: not tags of this map: nope/);
     expect(() => tagNameSchema(plant.tags, { only: ["pressure"], writable: true })).toThrow(/writable: no tag left/);
+    expect(() => tagNameSchema(plant.tags, { only: [] })).toThrow(/only: no tag left/);
   });
 });
