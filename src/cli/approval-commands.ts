@@ -5,18 +5,21 @@
 import { parseArgs } from "node:util";
 import { fileApprovalStore, type PendingProposal } from "../guard/approval-store.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
-import { terminalText } from "./terminal-text.js";
+import { terminalSafe, terminalText } from "./terminal-text.js";
 
 const defaultFolder = ".plantwire/approvals";
 const folderOption = { dir: { type: "string", default: defaultFolder } } as const;
 
 function describePending(proposal: PendingProposal, now: number): string {
   const left = Math.round((proposal.expiresAt - now) / 1000);
-  const origin = [proposal.loop && `loop ${proposal.loop}`, proposal.modelId && `model ${proposal.modelId}`]
+  const origin = [
+    proposal.loop && `loop ${terminalSafe(proposal.loop)}`,
+    proposal.modelId && `model ${terminalSafe(proposal.modelId)}`,
+  ]
     .filter(Boolean)
     .join(", ");
   return [
-    `${proposal.id}  ${proposal.tag}: ${terminalText(proposal.current, 60)} → ${terminalText(proposal.value, 60)}`,
+    `${terminalSafe(proposal.id)}  ${terminalSafe(proposal.tag)}: ${terminalText(proposal.current, 60)} → ${terminalText(proposal.value, 60)}`,
     `    reason (from the proposer, unverified): ${terminalText(proposal.reason, 300)}`,
     `    ${left > 0 ? `expires in ${left} s` : "EXPIRED"}${origin ? `; ${origin}` : ""}`,
   ].join("\n");
@@ -78,13 +81,13 @@ async function decide(args: readonly string[], io: CliIo, decision: "approve" | 
     return exitCodes.failure;
   }
   io.out(
-    `${decision === "approve" ? "Approved" : "Rejected"} ${id} (${pending.tag} → ${JSON.stringify(pending.value)}) as ${values.by}.\n`,
+    `${decision === "approve" ? "Approved" : "Rejected"} ${id} (${terminalSafe(pending.tag)} → ${terminalText(pending.value, 60)}) as ${values.by}.\n`,
   );
   const deadline = Date.now() + Number(values["wait-ms"]);
   while (Date.now() < deadline) {
     const result = store.result(id);
     if (result) {
-      io.out(`Result: ${result.state}: ${result.detail}\n`);
+      io.out(`Result: ${terminalSafe(result.state)}: ${terminalSafe(String(result.detail))}\n`);
       return result.state === "executed" || result.state === "declined" ? exitCodes.ok : exitCodes.failure;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -37,12 +37,12 @@ export function describeRecord(record: AuditRecord): string {
   switch (record.type) {
     case "proposal": {
       const failed = Array.isArray(record.verdicts)
-        ? (record.verdicts as { passed?: boolean; code?: string }[]).filter((verdict) => !verdict.passed)
+        ? (record.verdicts as ({ passed?: boolean; code?: string } | null)[]).filter((verdict) => !verdict?.passed)
         : [];
       const checks =
         failed.length === 0
           ? "every check passed"
-          : `failed: ${failed.map((verdict) => code(verdict.code)).join(", ")}`;
+          : `failed: ${failed.map((verdict) => code(verdict?.code)).join(", ")}`;
       return [
         `${id} ${terminalText(record.tag, 64)} → ${shown(record.value)} (was ${shown(record.current)})`,
         `${code(record.disposition)} (${checks})`,

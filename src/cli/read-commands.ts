@@ -5,16 +5,18 @@ import type { Snapshot, TimedSample } from "../sample.js";
 import { loadSite } from "../site/site-config.js";
 import { type AnyTag, decimalsFor, type TagDefinitions } from "../tags.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
-import { terminalText } from "./terminal-text.js";
+import { terminalSafe, terminalText } from "./terminal-text.js";
 
 function shown(tag: AnyTag, sample: TimedSample): string {
-  if (sample.value === undefined) return "—";
-  // Text comes from the device (an alarm text, an MQTT payload): quoted, with anything a terminal acts on escaped.
-  if (typeof sample.value === "string") return terminalText(sample.value, 40);
+  const value: unknown = sample.value;
+  if (value === undefined) return "—";
   const decimals = decimalsFor(tag);
-  return typeof sample.value === "number" && decimals !== undefined
-    ? sample.value.toFixed(decimals)
-    : String(sample.value);
+  if (typeof value === "number") return decimals === undefined ? String(value) : value.toFixed(decimals);
+  if (typeof value === "boolean") return String(value);
+  // An enum's state name is configuration; text (an alarm text, an MQTT payload) and anything else came from the
+  // device: quoted and capped, with anything a terminal would act on escaped.
+  if (tag.type === "enum" && typeof value === "string") return terminalSafe(value);
+  return terminalText(value, 40);
 }
 
 function quality(sample: TimedSample): string {
@@ -64,8 +66,12 @@ export const readCommand: CliCommand = {
     if (!plant) return exitCodes.usage;
     try {
       const snapshot = await plant.read();
-      if (values.json) io.out(`${JSON.stringify(Object.fromEntries(snapshot.entries()), null, 2)}\n`);
-      else io.out(`${snapshotTable(snapshot)}\n`);
+      // Still valid JSON: JSON.stringify escapes control characters in strings, and the direction and zero-width ones
+      // escaped here land inside strings too, where \uXXXX means the same character. Its own line breaks stay.
+      if (values.json) {
+        const json = JSON.stringify(Object.fromEntries(snapshot.entries()), null, 2);
+        io.out(`${json.split("\n").map(terminalSafe).join("\n")}\n`);
+      } else io.out(`${snapshotTable(snapshot)}\n`);
       return snapshot.names.every((name) => snapshot.isUsable(name)) ? exitCodes.ok : exitCodes.failure;
     } finally {
       await plant.close();

@@ -5,12 +5,17 @@
  * exactly what arrived, and nothing in it acts on the terminal.
  */
 
-// C0 and C1 controls (line breaks included), soft hyphen, zero-width and direction marks, line/paragraph separators,
-// direction embeddings, overrides and isolates, the byte-order mark.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const ACTS_ON_TERMINAL = /[\u0000-\u001F\u007F-\u009F\u00AD\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/g;
+// C0 and C1 controls (line breaks included), soft hyphen, the Arabic letter mark, zero-width and direction marks,
+// line/paragraph separators, direction embeddings, overrides and isolates, the byte-order mark, and the invisible
+// "tag" characters (U+E0000–E007F, which can spell hidden text).
+const ACTS_ON_TERMINAL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  /[\u0000-\u001F\u007F-\u009F\u00AD\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu;
 
-const asEscape = (character: string) => `\\u${(character.codePointAt(0) as number).toString(16).padStart(4, "0")}`;
+const asEscape = (character: string) => {
+  const code = character.codePointAt(0) as number;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+};
 
 /** Text shown as it is, except that every character a terminal would act on is written as `\uXXXX`. */
 export function terminalSafe(text: string): string {
@@ -24,7 +29,11 @@ export function terminalSafe(text: string): string {
 export function terminalText(value: unknown, maxLength = 160): string {
   const json = typeof value === "string" ? undefined : JSON.stringify(value);
   const text = typeof value === "string" ? value : (json ?? String(value));
-  const characters = [...text];
-  const capped = characters.length > maxLength ? `${characters.slice(0, maxLength - 1).join("")}…` : text;
+  // Only the start of a long text is ever shown: spread just enough of it into characters.
+  const characters = [...text.slice(0, maxLength * 2 + 2)];
+  const capped =
+    characters.length > maxLength || text.length > maxLength * 2 + 2
+      ? `${characters.slice(0, maxLength - 1).join("")}…`
+      : text;
   return terminalSafe(typeof value === "string" || json === undefined ? JSON.stringify(capped) : capped);
 }

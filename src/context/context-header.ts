@@ -90,7 +90,8 @@ export const GROUP_MARK = "# ";
 /**
  * The tags as definition rows. Tags whose shared fields (type, unit, range, writability) are the same as another
  * included tag's are grouped under one `# fields` line, so those fields are stated once per group rather than once
- * per tag: ungrouped tags first, in the given order, then each group at its first member's place in that order.
+ * per tag: ungrouped tags first, in the given order, then the groups, in the order of their first members, each
+ * with its members in the given order.
  */
 export function definitionRows(tags: TagDefinitions, names: readonly string[], maxTextLength: number): DefinitionRow[] {
   const groups = new Map<string, string[]>();
