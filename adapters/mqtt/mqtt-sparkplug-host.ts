@@ -90,11 +90,18 @@ interface NodeState {
   bdSeq: number | undefined;
   /** When a rebirth was last asked for, so a burst of out-of-order data asks once, not once per message. */
   rebirthAskedAt: number;
+  /** Asks again when no birth follows (the request and the birth are QoS 0 and may be lost); cleared by a birth. */
+  rebirthRetry: NodeJS.Timeout | undefined;
+  rebirthAttempts: number;
   nextSeq: number | undefined;
   scopes: Map<string, Scope>;
 }
 
 const scopeKey = (device?: string) => device ?? "";
+
+/** How long a host waits for a birth after asking for one before it asks again, and how often it asks. */
+const rebirthRetryMs = 2500;
+const rebirthAttemptsMax = 4;
 
 /** Creates a Sparkplug B host over its own MQTT connection. */
 export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
@@ -137,7 +144,14 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
   const nodeState = (node: string) => {
     let state = nodes.get(node);
     if (!state) {
-      state = { bdSeq: undefined, rebirthAskedAt: 0, nextSeq: undefined, scopes: new Map() };
+      state = {
+        bdSeq: undefined,
+        rebirthAskedAt: 0,
+        rebirthRetry: undefined,
+        rebirthAttempts: 0,
+        nextSeq: undefined,
+        scopes: new Map(),
+      };
       nodes.set(node, state);
     }
     return state;
@@ -192,6 +206,28 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
       metrics: [{ name: REBIRTH_METRIC, type: "Boolean", value: true }],
     });
     void connection.publish(sparkplugTopic(group, "NCMD", node), Buffer.from(payload), { qos: 0 }).catch(() => {});
+    // Sparkplug sends the request and the birth at QoS 0: either can be lost on a busy broker, and a node with no
+    // more data to send would then never be asked again. Ask again a few times until its birth arrives.
+    clearTimeout(state.rebirthRetry);
+    state.rebirthRetry = undefined;
+    if (state.rebirthAttempts >= rebirthAttemptsMax) return;
+    state.rebirthAttempts++;
+    const askedAt = state.rebirthAskedAt;
+    state.rebirthRetry = setTimeout(() => {
+      state.rebirthRetry = undefined;
+      if (state.rebirthAskedAt !== askedAt || connection.status.get().state !== "connected") return;
+      state.rebirthAskedAt = 0;
+      requestRebirth(node, state);
+    }, rebirthRetryMs);
+    state.rebirthRetry.unref();
+  }
+
+  /** A birth or a death answers a rebirth request: stop asking. */
+  function rebirthAnswered(state: NodeState): void {
+    clearTimeout(state.rebirthRetry);
+    state.rebirthRetry = undefined;
+    state.rebirthAttempts = 0;
+    state.rebirthAskedAt = 0;
   }
 
   function apply(scope: Scope, metrics: SparkplugMetric[], node: string, device: string | undefined, birth: boolean) {
@@ -235,7 +271,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
       stats.births++;
       state.bdSeq = toNumber(metrics.find((metric) => metric.name === "bdSeq")?.value);
       state.nextSeq = ((seq ?? 0) + 1) % 256;
-      state.rebirthAskedAt = 0;
+      rebirthAnswered(state);
       for (const scope of state.scopes.values()) scope.online = false;
       const scope = scopeOf(state);
       scope.aliases.clear();
@@ -251,6 +287,8 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
       if (bdSeq !== undefined && state.bdSeq !== undefined && bdSeq !== state.bdSeq) return; // an old session's will
       stats.deaths++;
       state.nextSeq = undefined;
+      // A dead node is not asked again: it sends its births when it comes back.
+      rebirthAnswered(state);
       for (const [key, scope] of state.scopes) {
         scope.online = false;
         notify(node, key === "" ? undefined : key);
@@ -300,6 +338,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
     },
     async close() {
       listeners.clear();
+      for (const state of nodes.values()) rebirthAnswered(state);
       // A graceful disconnect does not fire the will, so the host says it is going offline itself.
       if (stateTopic && connection.client) {
         const offline = JSON.stringify({ online: false, timestamp: Date.now() });

@@ -189,6 +189,41 @@ describe("Sparkplug B edge node and host (embedded broker)", () => {
     await hostScenario(broker.url, spy, codec);
   });
 
+  it("a host asks again when no birth follows its rebirth request (both are QoS 0 and may be lost), until one comes", async () => {
+    // A node that hears the request but whose birth never arrives: here, a node with no edge at all, played by the spy.
+    const group = groupId();
+    const host = sparkplugHost({ url: broker.url, group });
+    await host.connect();
+    const seen = await listen(spy, codec, `spBv1.0/${group}/NCMD/Lost1`);
+    const asked = () => seen.filter((message) => message.topic === `spBv1.0/${group}/NCMD/Lost1`);
+    const data = codec.encode({
+      timestamp: Date.now(),
+      seq: 7,
+      metrics: [{ name: "speed", type: "Double", value: 1 }],
+    });
+    await spy.publishAsync(`spBv1.0/${group}/NDATA/Lost1`, Buffer.from(data), { qos: 1 });
+    // Asked once at once, then again after 2.5 s without a birth.
+    expect(await waitFor(() => asked().length === 2, 8000)).toBe(true);
+    expect(asked().every((request) => request.payload.metrics?.[0]?.name === "Node Control/Rebirth")).toBe(true);
+    const birth = codec.encode({
+      timestamp: Date.now(),
+      seq: 0,
+      metrics: [
+        { name: "bdSeq", type: "Int64", value: 0 },
+        { name: "speed", type: "Double", value: 2 },
+      ],
+    });
+    await spy.publishAsync(`spBv1.0/${group}/NBIRTH/Lost1`, Buffer.from(birth), { qos: 1 });
+    expect(await waitFor(() => host.stats().births === 1)).toBe(true);
+    // Answered: no more requests (the next retry would have come 2.5 s after the last one).
+    const count = asked().length;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(asked().length).toBe(count);
+    expect(host.stats().rebirthRequests).toBe(count);
+    await spy.unsubscribeAsync(`spBv1.0/${group}/NCMD/Lost1`);
+    await host.close();
+  });
+
   it("a host survives random bytes and hostile Sparkplug payloads on its group's topics (T5)", async () => {
     const group = groupId();
     const host = sparkplugHost({ url: broker.url, group });
