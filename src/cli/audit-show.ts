@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import type { AuditRecord } from "../audit/audit-record.js";
 import { verifyAuditLog } from "../audit/audit-verify.js";
 import { type CliCommand, exitCodes } from "./cli-command.js";
-import { terminalText } from "./terminal-text.js";
+import { terminalSafe, terminalText } from "./terminal-text.js";
 
 const types = ["proposal", "decision", "attempt", "outcome", "recovery", "rejection", "note"];
 
@@ -29,7 +29,7 @@ const origin = (record: AuditRecord) =>
   ]
     .filter(Boolean)
     .join(", ");
-const shortId = (id: unknown) => (typeof id === "string" ? id.slice(0, 8) : "-");
+const shortId = (id: unknown) => (typeof id === "string" ? terminalSafe(id.slice(0, 8)) : "-");
 
 /** What one record says, in one line. */
 export function describeRecord(record: AuditRecord): string {
