@@ -192,12 +192,13 @@ describe("createPlant", () => {
     const plc = memoryAdapter({ name: "plc" });
     plc.set("vibration", 2.5);
     const plant = createPlant({
-      tags: defineTags({ vibration: float({ unit: "mm/s", staleAfterMs: 100, source: plc.key("vibration") }) }),
+      // 1 s: the first report must come before it, even when starting the plant is slow on a busy machine.
+      tags: defineTags({ vibration: float({ unit: "mm/s", staleAfterMs: 1000, source: plc.key("vibration") }) }),
       pollIntervalMs: 20,
     });
     const changes: TagChange<typeof plant.tags>[] = [];
     const watcher = await plant.watch((change) => changes.push(change));
-    expect(await waitFor(() => changes.some((change) => change.sample.stale), 3000)).toBe(true);
+    expect(await waitFor(() => changes.some((change) => change.sample.stale), 6000)).toBe(true);
     expect(changes[0]?.sample.stale).toBe(false);
     await watcher.stop();
     await plant.close();

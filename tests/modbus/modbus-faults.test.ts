@@ -118,13 +118,14 @@ describe("T3: a write lost in flight", () => {
   });
 
   it("reports unknown on a timed-out write and failed on a refused or unsendable one", async () => {
-    const { simulator, drive } = await rig({ timeoutMs: 100 });
+    // 300 ms: short for the dead unit, long enough that the refused write's answer beats it on a busy machine.
+    const { simulator, drive } = await rig({ timeoutMs: 300 });
     const [tag] = registerTags(drive, 1, [300]);
     await drive.connect();
     simulator.setBehaviour(1, { kind: "dead" });
     expect((await drive.write(tag!, 5)).outcome).toBe("unknown");
     simulator.setBehaviour(1, { kind: "exception", code: 4 });
-    await waitFor(() => drive.status().state === "connected", 2000, 5);
+    expect(await waitFor(() => drive.status().state === "connected", 2000, 5)).toBe(true);
     const refused = await drive.write(tag!, 5);
     expect(refused.outcome).toBe("failed");
     expect(refused.error?.message).toContain("exception 4");
@@ -143,6 +144,7 @@ describe("T4: late answers and transaction-id wraparound", () => {
     simulator.setBehaviour(2, { kind: "slow", delayMs: 60 }); // every answer of unit 2 arrives after the timeout
     await drive.connect();
     let good = 0;
+    let goodAfterWrap = 0;
     for (let poll = 0; poll < 40; poll++) {
       for (const tag of one) simulator.setTag(tag.address, poll * 100 + tag.address.address);
       const samples = await drive.read([...one, ...two]).catch(() => undefined);
@@ -153,6 +155,7 @@ describe("T4: late answers and transaction-id wraparound", () => {
       samples.slice(0, one.length).forEach((sample, index) => {
         if (sample.quality !== "good") return;
         good++;
+        if (simulator.store.requestCount > 256) goodAfterWrap++;
         expect(sample.value).toBe(poll * 100 + (addresses[index] as number));
       });
       for (const [index, sample] of samples.slice(one.length).entries()) {
@@ -161,7 +164,11 @@ describe("T4: late answers and transaction-id wraparound", () => {
       // Between polls, let late answers arrive.
       if (poll % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 70));
     }
-    expect(good).toBeGreaterThan(200); // the 8-bit transaction counter of modbus-serial wrapped at least once
+    // Values were checked after the 8-bit transaction counter of modbus-serial wrapped. How many answers beat the 40 ms
+    // timeout depends on the machine's load, so only that some did is required (a stalled event loop times out more).
+    expect(simulator.store.requestCount).toBeGreaterThan(256);
+    expect(goodAfterWrap).toBeGreaterThan(0);
+    expect(good).toBeGreaterThan(0);
     expect(unhandled).toEqual([]);
   });
 });

@@ -9,7 +9,8 @@ function bind(bus: MqttAdapter, prefix: string) {
   const tags = defineTags({
     answered: float({
       source: bus.topic(`${prefix}/a`, {
-        command: { topic: `${prefix}/a/set`, responseTopic: `${prefix}/a/ack`, timeoutMs: 300 },
+        // Long enough for the SUBACK and a round trip through a busy broker: this one is meant to be answered.
+        command: { topic: `${prefix}/a/set`, responseTopic: `${prefix}/a/ack`, timeoutMs: 5000 },
       }),
       write: {},
     }),

@@ -107,7 +107,9 @@ describe("plant simulator, Sparkplug B view", () => {
       expect(simulator.model.values.speedSetpoint).toBe(target);
       expect(simulator.model.values.mode).toBe(2);
       // The drive ramps to the new setpoint, and the Sparkplug view reports it.
-      expect(await waitFor(async () => Math.abs((await plant.read()).value("speed") - target) <= 1, 10_000)).toBe(true);
+      expect(
+        await waitFor(async () => Math.abs((await plant.read()).valueOr("speed", Number.NaN) - target) <= 1, 10_000),
+      ).toBe(true);
     } finally {
       await guard.close();
       await plant.close();

@@ -52,14 +52,14 @@ describe("plantwire sim, faults while running", () => {
 
       // Cavitation shakes the pump: vibration jumps from about 2 mm/s to about 8.
       expect(await waitFor(() => io.stdout.includes("Fault cavitation on (scheduled at 1 s)."), 10_000)).toBe(true);
-      expect(await waitFor(async () => (await plant.read()).value("vibration") > 5, 10_000)).toBe(true);
+      expect(await waitFor(async () => (await plant.read()).valueOr("vibration", Number.NaN) > 5, 10_000)).toBe(true);
       expect(await type("faults", "comms-loss")).toMatch(/cavitation\s+on\n/);
 
       await type("fault cavitation off", "Fault cavitation off.");
-      expect(await waitFor(async () => (await plant.read()).value("vibration") < 4, 10_000)).toBe(true);
+      expect(await waitFor(async () => (await plant.read()).valueOr("vibration", Number.NaN) < 4, 10_000)).toBe(true);
       await type("fault cavitation off", "Fault cavitation off (it was already off).");
       await type("FAULT  cavitation  ON", "Fault cavitation on.");
-      expect(await waitFor(async () => (await plant.read()).value("vibration") > 5, 10_000)).toBe(true);
+      expect(await waitFor(async () => (await plant.read()).valueOr("vibration", Number.NaN) > 5, 10_000)).toBe(true);
 
       expect(await type("help", "Commands:")).toContain("fault <name> on|off");
       const unknown = await type("start the pump", 'Unknown command "start the pump".');
