@@ -4,14 +4,7 @@
  */
 import { attachUsage } from "./model-errors.js";
 import { validateOutput } from "./model-output.js";
-import {
-  type GenerateRequest,
-  type Model,
-  type ModelContext,
-  type ModelResult,
-  type ModelUsage,
-  NO_USAGE,
-} from "./model-types.js";
+import { type GenerateRequest, type Model, type ModelContext, type ModelResult, NO_USAGE } from "./model-types.js";
 import type { PlantToolSet, WriteProposalRequest } from "./plant-tools.js";
 
 /** What a function model receives. */
@@ -55,7 +48,7 @@ export function functionModel(
     request: GenerateRequest<TOutput>,
     proposals: WriteProposalRequest[],
     tools: PlantToolSet | undefined,
-    usage: ModelUsage,
+    usage: ModelResult<TOutput>["usage"],
   ): Promise<ModelResult<TOutput>> {
     const result = await compute({
       instructions: request.instructions,
