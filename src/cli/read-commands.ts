@@ -1,5 +1,6 @@
 /** `plantwire read` (one snapshot as a table) and `plantwire watch` (live), for a site file. */
 import { parseArgs } from "node:util";
+import { reasonCode } from "../context/context-values.js";
 import { createPlant, type Plant } from "../plant.js";
 import type { Snapshot, TimedSample } from "../sample.js";
 import { loadSite } from "../site/site-config.js";
@@ -21,7 +22,7 @@ function shown(tag: AnyTag, sample: TimedSample): string {
 
 function quality(sample: TimedSample): string {
   if (sample.stale) return "STALE";
-  const reason = sample.reason && (/^[a-z][a-z-]{0,39}$/.test(sample.reason) ? sample.reason : "other");
+  const reason = sample.reason && reasonCode(sample.reason);
   return sample.quality === "good" ? "good" : `${sample.quality}${reason ? ` (${reason})` : ""}`;
 }
 

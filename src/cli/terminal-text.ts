@@ -4,13 +4,11 @@
  * printed, or direction overrides that reverse what a line says. These are escaped as `\uXXXX`, so what is shown is
  * exactly what arrived, and nothing in it acts on the terminal.
  */
+import { INVISIBLE_OR_BREAKING_CLASS } from "../context/context-text.js";
 
-// C0 and C1 controls (line breaks included), soft hyphen, the Arabic letter mark, zero-width and direction marks,
-// line/paragraph separators, direction embeddings, overrides and isolates, the byte-order mark, and the invisible
-// "tag" characters (U+E0000–E007F, which can spell hidden text).
-const ACTS_ON_TERMINAL =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-  /[\u0000-\u001F\u007F-\u009F\u00AD\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu;
+// Everything the prompt encoder removes from plant text (controls, zero-width and direction characters, invisible
+// "tag" characters), and the soft hyphen.
+const ACTS_ON_TERMINAL = new RegExp(`[${INVISIBLE_OR_BREAKING_CLASS}\\u00AD]`, "gu");
 
 const asEscape = (character: string) => {
   const code = character.codePointAt(0) as number;

@@ -75,10 +75,14 @@ export function sharedFields(tag: AnyTag): string {
   return parts.join(" ");
 }
 
+/** A tag's description as a delimited, capped field, or "" when it has none. */
+function meaningField(tag: AnyTag, maxTextLength: number): string {
+  return tag.description ? quoteUntrusted(tag.description, maxTextLength) : "";
+}
+
 /** A tag's whole definition: its shared fields and its delimited description. */
 export function tagDefinition(tag: AnyTag, maxTextLength: number): string {
-  const meaning = tag.description ? quoteUntrusted(tag.description, maxTextLength) : "";
-  return [sharedFields(tag), meaning].filter((part) => part !== "").join(" ");
+  return [sharedFields(tag), meaningField(tag, maxTextLength)].filter((part) => part !== "").join(" ");
 }
 
 /** One line of the tag list: a group line (`# fields`) or a tag with the fields its group does not state. */
@@ -94,22 +98,22 @@ export const GROUP_MARK = "# ";
  * with its members in the given order.
  */
 export function definitionRows(tags: TagDefinitions, names: readonly string[], maxTextLength: number): DefinitionRow[] {
+  const shared = names.map((name) => sharedFields(tags[name] as AnyTag));
   const groups = new Map<string, string[]>();
-  for (const name of names) {
-    const shared = sharedFields(tags[name] as AnyTag);
-    groups.set(shared, [...(groups.get(shared) ?? []), name]);
-  }
-  const meaning = (name: string) => {
-    const description = (tags[name] as AnyTag).description;
-    return description ? quoteUntrusted(description, maxTextLength) : "";
-  };
-  const grouped = (shared: string) => shared !== "" && (groups.get(shared)?.length ?? 0) > 1;
+  names.forEach((name, index) => {
+    const key = shared[index] as string;
+    groups.set(key, [...(groups.get(key) ?? []), name]);
+  });
+  const grouped = (key: string) => key !== "" && (groups.get(key)?.length ?? 0) > 1;
   const rows: DefinitionRow[] = names
-    .filter((name) => !grouped(sharedFields(tags[name] as AnyTag)))
+    .filter((_name, index) => !grouped(shared[index] as string))
     .map((name) => ({ name, fields: tagDefinition(tags[name] as AnyTag, maxTextLength) }));
-  for (const [shared, members] of groups) {
-    if (!grouped(shared)) continue;
-    rows.push({ group: shared }, ...members.map((name) => ({ name, fields: meaning(name) })));
+  for (const [key, members] of groups) {
+    if (!grouped(key)) continue;
+    rows.push(
+      { group: key },
+      ...members.map((name) => ({ name, fields: meaningField(tags[name] as AnyTag, maxTextLength) })),
+    );
   }
   return rows;
 }

@@ -18,9 +18,10 @@ const DELIMITER_LOOKALIKES = /[«»\u300A\u300B\uFF5F\uFF60\u226A\u226B]/g;
 // C0/C1 controls (line breaks included), the Arabic letter mark, zero-width, bidi overrides and isolates, line and
 // paragraph separators, the byte-order mark, and the invisible "tag" characters (U+E0000–E007F), which can spell out
 // instructions that a model reads and a person reviewing the prompt does not see.
-const INVISIBLE_OR_BREAKING =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
-  /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF\u{E0000}-\u{E007F}]+/gu;
+// The terminal escaping of the CLI uses the same class (and the soft hyphen), so both stay in step.
+export const INVISIBLE_OR_BREAKING_CLASS =
+  "\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u2069\\uFEFF\\u{E0000}-\\u{E007F}";
+const INVISIBLE_OR_BREAKING = new RegExp(`[${INVISIBLE_OR_BREAKING_CLASS}]+`, "gu");
 
 /**
  * Quotes an untrusted plant string: one line, at most `maxLength` characters of content (cut strings end in "…"),

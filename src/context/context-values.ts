@@ -41,7 +41,7 @@ export function formatSample(tag: AnyTag, sample: Sample, includeDetails: boolea
 }
 
 // Reasons are short codes; anything else (a sample built outside the typed API) is shown as "other", never verbatim.
-function reasonCode(reason: string): string {
+export function reasonCode(reason: string): string {
   return /^[a-z][a-z-]{0,39}$/.test(reason) ? reason : "other";
 }
 

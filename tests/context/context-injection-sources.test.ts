@@ -13,7 +13,7 @@ import { sql } from "plantwire/sql";
 import { describe, expect, it } from "vitest";
 import { decodeContext, encodeSnapshot } from "../../src/context/index.js";
 import { rawClient, uniquePrefix } from "../mqtt/mqtt-fixture.js";
-import { injectionStrings } from "./context-injection-strings.js";
+import { injectionStrings, spans } from "./context-injection-strings.js";
 
 const payloadWords = /ignore|SYSTEM:|disregard|obey|im_start|write speed|propose_write|APPROVED/i;
 
@@ -21,17 +21,8 @@ const payloadWords = /ignore|SYSTEM:|disregard|obey|im_start|write speed|propose
 function expectContained(textOfContext: string, cap: number) {
   expect(textOfContext).not.toMatch(/[\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069\u{E0000}-\u{E007F}]/u);
   for (const line of textOfContext.split("\n").slice(1)) {
-    let outside = "";
-    let inside: string | undefined;
-    for (const character of line) {
-      if (character === "«" && inside === undefined) inside = "";
-      else if (character === "»" && inside !== undefined) {
-        expect([...inside].length).toBeLessThanOrEqual(cap);
-        inside = undefined;
-      } else if (inside !== undefined) inside += character;
-      else outside += character;
-    }
-    expect(inside, `unclosed delimiter in: ${line}`).toBeUndefined();
+    const { inside, outside } = spans(line);
+    for (const content of inside) expect([...content].length).toBeLessThanOrEqual(cap);
     expect(outside).not.toMatch(payloadWords);
   }
 }

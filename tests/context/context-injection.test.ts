@@ -9,7 +9,7 @@ import {
   encodeWindow,
   quoteUntrusted,
 } from "../../src/context/index.js";
-import { injectionStrings } from "./context-injection-strings.js";
+import { injectionStrings, spans } from "./context-injection-strings.js";
 
 const base = injectionStrings;
 const payloads = [...base, ...base.map((payload) => `alarm 42: ${payload} (end)`)];
@@ -23,23 +23,6 @@ function tagsWith(description: string) {
     // Shares unit and range with speed: the two are grouped under one "# rpm ..1800" line, with their descriptions.
     standby: float({ unit: "rpm", range: [0, 1800], resolution: 1, description, source: memory.key("standby") }),
   });
-}
-
-/** Every «…» span on a line, and the text outside them. */
-function spans(line: string): { inside: string[]; outside: string } {
-  const inside: string[] = [];
-  let outside = "";
-  let current: string | undefined;
-  for (const character of line) {
-    if (character === "«" && current === undefined) current = "";
-    else if (character === "»" && current !== undefined) {
-      inside.push(current);
-      current = undefined;
-    } else if (current !== undefined) current += character;
-    else outside += character;
-  }
-  expect(current, `unclosed delimiter in: ${line}`).toBeUndefined();
-  return { inside, outside };
 }
 
 describe("T11: untrusted plant strings stay inside their delimiters and are capped", () => {
