@@ -2,15 +2,25 @@
  * Plant problem: when a station alarm comes in, the operator sees "High vibration 7.9 mm/s" and has to dig through
  * trends to guess why. This loop waits for the PLC's alarm bit (OPC UA) to come on, takes the last minutes of the
  * related signals, asks a model for the likely cause, its evidence and a first action, publishes that on MQTT for the
- * HMI and dashboards, and writes it as a row of the shift log in SQL. It reads and reports; it writes nothing to the
- * plant.
+ * HMI and dashboards, and writes it as a row of the shift log in SQL. It writes nothing to the plant, and the model's
+ * text leaves only as guarded outputs: each message and row is checked (allowed topic and table, size, rate) and
+ * recorded in the audit like a write.
  * Run against the simulator: `npx plantwire sim --speedup 30 --fault-at bearing-wear@20` in one terminal (the bearing
  * starts to wear 20 s after start and the vibration alarm comes on a minute or two later; or type `fault cavitation on`
  * there at any time), and `npx tsx examples/alarm-explainer.ts` in another. The shift log is `sqlite:./shift-log.db` (table plantwire_events); pass `shiftLogUrl` for PostgreSQL or
  * MariaDB. The tags come from the simulator's OPC UA tag-map file (tag-maps/pump-station/opcua.yaml); for a plant,
  * load the site's own file instead.
  */
-import { createLoop, createPlant, encodeWindow, loadTagMap, type Model, shutdownOnSignals, whenTag } from "plantwire";
+import {
+  createGuard,
+  createLoop,
+  createPlant,
+  encodeWindow,
+  loadTagMap,
+  type Model,
+  shutdownOnSignals,
+  whenTag,
+} from "plantwire";
 import { mqtt } from "plantwire/mqtt";
 import { opcua } from "plantwire/opcua";
 import { createPlantwireSchema, plantwireEventsTemplate, sql } from "plantwire/sql";
@@ -52,6 +62,8 @@ export interface AlarmExplainerOptions {
   windowMs?: number;
   /** @default the configured OpenAI-compatible endpoint, else the rule-based stand-in */
   model?: Model;
+  /** The audit log of the explainer's guarded outputs. @default "./alarm-explainer-audit.jsonl" */
+  audit?: string;
   /** @default console.log */
   log?: (line: string) => void;
 }
@@ -90,6 +102,17 @@ export async function startAlarmExplainer(options: AlarmExplainerOptions = {}) {
   await plant.watch(() => {}, { tags: related });
   const topic = options.topic ?? "plantwire/pump-station/alarm-explanations";
   const log = options.log ?? console.log;
+  // The only way the model's words leave this process: two declared outputs, checked and audited like writes.
+  // `writable: []`: this guard writes no tag (and so claims no device of the plant's).
+  const guard = createGuard({
+    plant,
+    audit: options.audit ?? "./alarm-explainer-audit.jsonl",
+    writable: [],
+    outputs: {
+      explanation: { channel: bus.messageOutput({ topics: [topic] }), maxBytes: 8192, perMinute: 4 },
+      shiftLog: { channel: shiftLog.rowOutput("log"), maxBytes: 16_384, perMinute: 4 },
+    },
+  });
 
   const loop = createLoop(plant, {
     name: "alarm-explainer",
@@ -109,33 +132,42 @@ export async function startAlarmExplainer(options: AlarmExplainerOptions = {}) {
       // The alarm may have cleared again by now: report the latest words it had.
       const alarmText = plant.history("alarmText").findLast((sample) => sample.value)?.value ?? "";
       const data = { alarmText, ...explanation, model: model!.name };
-      await bus.publishEvent(topic, {
+      const origin = { reason: `explains alarm "${alarmText}"`, loop: "alarm-explainer", modelId: model!.name };
+      const event = {
+        kind: "event",
         type: "alarm.explanation",
         severity: "alarm",
         message: explanation.cause,
         tags: ["alarm"],
         data,
-      });
-      await shiftLog.insert("log", [
-        {
-          time: new Date(cause.time),
-          source: "alarm-explainer",
-          kind: "alarm-explanation",
-          tag: "alarm",
-          message: `${alarmText}: ${explanation.cause}`,
-          data: JSON.stringify(data),
-        },
-      ]);
+        time: Date.now(),
+      };
+      const sent = await guard.send("explanation", { topic, payload: event }, origin);
+      const row = {
+        time: new Date(cause.time).toISOString(),
+        source: "alarm-explainer",
+        kind: "alarm-explanation",
+        tag: "alarm",
+        message: `${alarmText}: ${explanation.cause}`,
+        data: JSON.stringify(data),
+      };
+      const logged = await guard.send("shiftLog", row, origin);
+      for (const output of [sent, logged]) {
+        if (output.state !== "executed" || output.outcome?.write !== "written") {
+          const failed = output.verdicts.filter((verdict) => !verdict.passed).map((verdict) => verdict.detail);
+          log(`output ${output.tag} not sent (${output.state}): ${failed.join("; ") || output.outcome?.detail}`);
+        }
+      }
       log(`ALARM ${alarmText}\n  likely cause: ${explanation.cause}\n  first action: ${explanation.action}`);
     },
   });
   await loop.start();
-  return { plant, loop, bus, shiftLog };
+  return { plant, loop, bus, shiftLog, guard };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { model, description } = endpointOrStandIn(alarmStandIn);
-  const { plant, loop, bus, shiftLog } = await startAlarmExplainer({ model });
+  const { plant, loop, bus, shiftLog, guard } = await startAlarmExplainer({ model });
   console.log(`alarm explainer waiting for the alarm bit; model: ${description}`);
-  shutdownOnSignals({ loops: [loop], plant, also: [bus, shiftLog] });
+  shutdownOnSignals({ loops: [loop], guard, plant, also: [bus, shiftLog] });
 }

@@ -54,7 +54,9 @@ const drive = modbus({ url: simulator.urls.modbus as string, unit: 1, name: "dri
 const bus = mqtt({ url: simulator.urls.mqtt as string, name: "bus" });
 const plant = createPlant({ tags: demoTags(drive, bus), pollIntervalMs: 500, onError: () => {} });
 const audit = join(folder, "audit.jsonl");
-const guard = createGuard({ plant, audit });
+// FOR THE DEMO ONLY: this process approves its own proposals below, standing in for a person. In a plant, leave
+// allowSameProcessApproval off; a named person approves with `plantwire approve <id> --by <name>`.
+const guard = createGuard({ plant, audit, allowSameProcessApproval: true });
 const { model, description } = demoModel(target);
 const explainerModel = endpointOrStandIn(alarmStandIn);
 const shiftLogUrl = `sqlite:${join(folder, "shift-log.db")}`;
@@ -132,6 +134,7 @@ const explainer = await startAlarmExplainer({
   pkiFolder: join(folder, "pki"),
   mqttUrl: simulator.urls.mqtt as string,
   shiftLogUrl,
+  audit: join(folder, "alarm-explainer-audit.jsonl"),
   model: explainerModel.model,
   log: (lines) => {
     const [first, ...rest] = lines.split("\n");
@@ -156,7 +159,7 @@ await shutdown({
   loops: [advisor, explainer.loop],
   guard,
   plant,
-  also: [explainer.plant, explainer.bus, explainer.shiftLog],
+  also: [explainer.guard, explainer.plant, explainer.bus, explainer.shiftLog],
   log: () => {},
 });
 // The shift log, read back over SQL with a named query (the only SQL text plantwire runs that it did not write).

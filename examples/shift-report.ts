@@ -3,7 +3,7 @@
  * watch, from memory and a glance at the trends. At each shift change this loop reads the shift's history from the
  * SQL historian (averaged per bucket in SQL, so eight hours of 1 s samples arrive as a few hundred numbers), asks a
  * model for a handover summary, and writes it as a row of the shift log and as a Markdown file. It writes nothing to
- * the plant.
+ * the plant; the row leaves as a guarded output (checked, rate-limited and audited like a write).
  * Run against the simulator: `npx plantwire sim` in one terminal (its historian is ./plantwire-sim.db), and
  * `npx tsx examples/shift-report.ts --now` in another (without `--now` it waits for 06:00, 14:00 or 22:00). The
  * report goes to `sqlite:./shift-log.db` (table plantwire_events) and ./shift-reports/. The tags come from the
@@ -11,7 +11,16 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createLoop, createPlant, cron, encodeWindow, loadTagMap, type Model, shutdownOnSignals } from "plantwire";
+import {
+  createGuard,
+  createLoop,
+  createPlant,
+  cron,
+  encodeWindow,
+  loadTagMap,
+  type Model,
+  shutdownOnSignals,
+} from "plantwire";
 import { createPlantwireSchema, plantwireEventsTemplate, sql } from "plantwire/sql";
 import { z } from "zod";
 import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
@@ -39,6 +48,8 @@ export interface ShiftReportOptions {
   runNow?: boolean;
   /** @default the configured OpenAI-compatible endpoint, else the rule-based stand-in */
   model?: Model;
+  /** The audit log of the report's guarded output. @default "./shift-report-audit.jsonl" */
+  audit?: string;
   /** @default console.log */
   log?: (line: string) => void;
 }
@@ -65,6 +76,13 @@ export async function startShiftReport(options: ShiftReportOptions = {}) {
   const folder = options.folder ?? "./shift-reports";
   await mkdir(folder, { recursive: true });
   const shiftMs = options.shiftMs ?? 8 * 3_600_000;
+  // The model's words reach the shift log only through this guard: one declared output, nothing writable.
+  const guard = createGuard({
+    plant,
+    audit: options.audit ?? "./shift-report-audit.jsonl",
+    writable: [],
+    outputs: { shiftLog: { channel: shiftLog.rowOutput("log"), maxBytes: 32_768, perMinute: 2 } },
+  });
 
   const loop = createLoop(plant, {
     name: "shift-report",
@@ -93,26 +111,31 @@ export async function startShiftReport(options: ShiftReportOptions = {}) {
           `## Handover\n\n${report.handover}\n\n## Data (bucket averages)\n\n\`\`\`\n${data.join("\n")}\n\`\`\`\n` +
           `\nWritten by ${model!.name}.\n`,
       );
-      await shiftLog.insert("log", [
-        {
-          time: new Date(to),
-          source: "shift-report",
-          kind: "shift-report",
-          message: report.summary,
-          data: JSON.stringify({ ...report, from, to, file, model: model!.name }),
-        },
-      ]);
-      (options.log ?? console.log)(`shift report for ${period}: ${file}`);
+      // The Markdown file is for people on this box; the row goes to a shared database, so through the guard.
+      const row = {
+        time: new Date(to).toISOString(),
+        source: "shift-report",
+        kind: "shift-report",
+        message: report.summary,
+        data: JSON.stringify({ ...report, from, to, file, model: model!.name }),
+      };
+      const logged = await guard.send("shiftLog", row, {
+        reason: `shift report ${period}`,
+        loop: "shift-report",
+        modelId: model!.name,
+      });
+      const note = logged.state === "executed" ? "" : ` (shift log row not written: ${logged.state})`;
+      (options.log ?? console.log)(`shift report for ${period}: ${file}${note}`);
     },
   });
   await loop.start();
   if (options.runNow) loop.trigger();
-  return { plant, loop, shiftLog };
+  return { plant, loop, shiftLog, guard };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { model, description } = endpointOrStandIn(shiftReportStandIn);
-  const { plant, loop, shiftLog } = await startShiftReport({ model, runNow: process.argv.includes("--now") });
+  const { plant, loop, shiftLog, guard } = await startShiftReport({ model, runNow: process.argv.includes("--now") });
   console.log(`shift report running (06:00, 14:00, 22:00); model: ${description}`);
-  shutdownOnSignals({ loops: [loop], plant, also: [shiftLog] });
+  shutdownOnSignals({ loops: [loop], guard, plant, also: [shiftLog] });
 }

@@ -108,6 +108,18 @@ export interface Adapter<TAddress = unknown> {
   prepare?(tags: readonly BoundTag<TAddress>[]): Promise<void>;
   /** Builds a source from a config-file entry (the `source` object minus `adapter`). Throws a ConfigError. */
   parseSource?(raw: Readonly<Record<string, unknown>>): TagSource<TAddress>;
+  /**
+   * The physical thing a write to this tag lands on, as stable, human-readable text: the same in every process on the
+   * machine for the same configuration, e.g. `modbus-tcp://10.0.0.20:502/unit/1`, `opc.tcp://plc1:4840`,
+   * `mqtt://broker:1883/site/pump7/speed/set`, `postgres://db:5432/plant/setpoints`. Never a password.
+   *
+   * Why: a guard's rate and interval limits are only true if it is the one writer of a device. Each guard locks the
+   * devices of its writable tags under this identity, machine-wide, so a second guard (another process, another
+   * script) on the same device refuses to start and names the first. Two configurations that reach one device should
+   * give one identity; where in doubt, an identity names more (a whole server, a whole table) rather than less.
+   * Adapters without it are locked as `<kind>:<name>`.
+   */
+  deviceOf?(tag: BoundTag<TAddress>): string;
   /** Escape hatch: the underlying client (a modbus-serial client, a node-opcua session, ...), or undefined when closed. */
   getInstance(): unknown;
 }

@@ -7,6 +7,8 @@
  * `isInstance()` that checks the marker instead of the prototype chain.
  */
 
+import type { AuditFailure } from "./audit/audit-failure.js";
+
 const baseMarker = Symbol.for("plantwire.error");
 
 /** Stable error codes. New codes may be added; existing ones never change meaning. */
@@ -20,7 +22,8 @@ export type PlantwireErrorCode =
   | "PW_UNSUPPORTED"
   | "PW_DATA_QUALITY"
   | "PW_APPROVAL"
-  | "PW_BUDGET";
+  | "PW_BUDGET"
+  | "PW_AUDIT";
 
 /** Options common to every plantwire error. */
 export interface PlantwireErrorOptions {
@@ -220,5 +223,24 @@ export class BudgetExceededError extends PlantwireError {
   /** True for a budget error from any installed copy of plantwire. */
   static override isInstance(error: unknown): error is BudgetExceededError {
     return hasCode(error, "PW_BUDGET");
+  }
+}
+
+/**
+ * The audit log could not store a record (disk full, read-only, permission, size limit, I/O error). The log is then
+ * failed for good in this process: every later append throws this error at once, and nothing is written to a device.
+ */
+export class AuditError extends PlantwireError {
+  /** The cause, its plain-words message and when it happened. */
+  readonly failure: AuditFailure;
+
+  constructor(failure: AuditFailure, options: PlantwireErrorOptions = {}) {
+    super("PW_AUDIT", failure.message, options);
+    this.failure = failure;
+  }
+
+  /** True for an audit error from any installed copy of plantwire. */
+  static override isInstance(error: unknown): error is AuditError {
+    return hasCode(error, "PW_AUDIT");
   }
 }

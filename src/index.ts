@@ -24,6 +24,7 @@ export * from "./context/index.js";
 export { withDeadline } from "./deadline.js";
 export {
   ApprovalError,
+  AuditError,
   BudgetExceededError,
   ConfigError,
   type ConfigIssue,
@@ -42,6 +43,7 @@ export * from "./guard/index.js";
 export * from "./loop/index.js";
 export * from "./model/index.js";
 export { loadOptionalDependency } from "./optional-dependency.js";
+export { isOutputChannel, type OutputChannel } from "./output-channel.js";
 export {
   createPlant,
   type Plant,

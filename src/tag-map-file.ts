@@ -18,9 +18,10 @@
 import { extname } from "node:path";
 import type { Adapter } from "./adapter.js";
 import { configFormatOf, parseConfigText, readConfigText } from "./config-file.js";
+import { freezeTag } from "./deep-freeze.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { markValidated, tagMapIssues } from "./tag-validation.js";
-import type { TagDefinitionByType, TagDefinitions, TagMap, TagType } from "./tags.js";
+import type { AnyTag, TagDefinitionByType, TagDefinitions, TagMap, TagType } from "./tags.js";
 
 /** What a script expects of a tag-map file: tag name → tag type, e.g. `{ alarm: "boolean", vibration: "float" }`. */
 export type TagExpectations = Readonly<Record<string, TagType>>;
@@ -196,7 +197,7 @@ export async function parseTagMap(
       { file },
     );
   }
-  for (const tag of Object.values(resolved)) Object.freeze(tag);
+  for (const tag of Object.values(resolved)) freezeTag(tag as AnyTag);
   const map = Object.freeze(resolved) as TagMap<TagDefinitions>;
   markValidated(map);
   return map;

@@ -26,6 +26,7 @@ function buildTagDefinitionSchema() {
     maxRatePerSecond: finite.positive().optional(),
     minIntervalMs: z.number().int().nonnegative().optional(),
     approval: z.enum(["required", "automatic"]).optional(),
+    approvals: z.union([z.literal(1), z.literal(2)]).optional(),
     states: z.array(z.union([z.string(), z.boolean(), finite])).optional(),
     automaticRange: rangeSchema.optional(),
     shadow: z.boolean().optional(),

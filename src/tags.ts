@@ -6,6 +6,7 @@
  * given; `safety: true` tags can never be written).
  */
 import type { TagSource } from "./adapter.js";
+import { freezeTag } from "./deep-freeze.js";
 import { markValidated, validateTagMap } from "./tag-validation.js";
 
 /** A change threshold: a plain number or `{ absolute }` in engineering units, or `{ percent }` of the range span. */
@@ -31,6 +32,11 @@ export interface WritePolicy<TValue = unknown> {
   readonly minIntervalMs?: number;
   /** Whether a person must approve a model-originated write. @default "required" */
   readonly approval?: ApprovalMode;
+  /**
+   * How many different people must approve a write that needs approval: 2 for a two-person rule (the second approver
+   * must be someone other than the first). @default 1
+   */
+  readonly approvals?: 1 | 2;
   /** For enum tags: the states that may be written. @default all states */
   readonly states?: readonly TValue[];
   /**
@@ -160,12 +166,13 @@ export function text(options: Builder<TextTag>): TextTag {
 }
 
 /**
- * Validates a tag map and freezes it. Throws a {@link ConfigError} listing every problem, each naming its field.
+ * Validates a tag map and freezes it deeply (write policies, ranges, states and bands can never change afterwards,
+ * whoever holds the map). Throws a {@link ConfigError} listing every problem, each naming its field.
  * The returned map's type flows into snapshots: `snapshot.value("speed")` is a `number`, a misspelt name does not compile.
  */
 export function defineTags<const TTags extends TagDefinitions>(tags: TTags): TagMap<TTags> {
   validateTagMap(tags);
-  for (const tag of Object.values(tags)) Object.freeze(tag);
+  for (const tag of Object.values(tags)) freezeTag(tag);
   const map = Object.freeze({ ...tags });
   markValidated(map);
   return map;

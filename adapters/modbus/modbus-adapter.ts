@@ -27,6 +27,7 @@ import {
 import { UnitBreaker } from "./modbus-breaker.js";
 import type { ModbusDataType } from "./modbus-codec.js";
 import { type ModbusOptions, type ResolvedModbusOptions, resolveModbusOptions } from "./modbus-config.js";
+import { modbusDevice } from "./modbus-device.js";
 import { ModbusExceptionError } from "./modbus-errors.js";
 import { describePlan, type Plan } from "./modbus-planner.js";
 import { type CompiledPlan, compilePlan, readUnit } from "./modbus-reader.js";
@@ -220,6 +221,7 @@ export function modbus(options: ModbusOptions): ModbusAdapter {
     write,
     status: () => status.get(),
     onStatus: (listener) => status.on(listener),
+    deviceOf: (tag) => modbusDevice(settings, tag.address),
     parseSource(raw) {
       const entry = parseSourceEntry(raw);
       return build(entry.area, entry.address, entry.dataType, entry.options);

@@ -3,8 +3,10 @@
  * Sparkplug B edge node and host, store-and-forward, and the embedded aedes broker.
  */
 export { type InboundCounters, type MqttAdapter, mqtt } from "./mqtt-adapter.js";
+export { type MqttAuditAnchorOptions, mqttAuditAnchor } from "./mqtt-audit-anchor.js";
 export { type BrokerOptions, DEFAULT_BROKER_PORT, type EmbeddedBroker, startBroker } from "./mqtt-broker.js";
 export { decodeMessage, resolvePointer } from "./mqtt-codec.js";
+export { type MqttConnectionView, SPARKPLUG_COMMAND_FILTERS } from "./mqtt-command-topics.js";
 export type {
   CommandOptions,
   MqttAddress,
@@ -23,9 +25,11 @@ export type {
   PublishOptions,
   PublishReceipt,
 } from "./mqtt-connection.js";
+export type { MessageOutputOptions, OutputMessage } from "./mqtt-output.js";
 export {
   createPublisher,
   type MqttPublisher,
+  type PublisherLink,
   type PublishOutcome,
   type SnapshotPublishOptions,
   sampleEntry,

@@ -13,10 +13,12 @@ import {
   type WriteResult,
 } from "../../src/adapter.js";
 import { ConfigError } from "../../src/errors.js";
+import type { OutputChannel } from "../../src/output-channel.js";
 import { badSample, type Sample } from "../../src/sample.js";
 import type { AnyTag } from "../../src/tags.js";
 import { decodeMessage, jsonPointerProblem, type ReceivedMessage } from "./mqtt-codec.js";
 import { CommandWriter } from "./mqtt-command.js";
+import { CommandTopics, connectionView, type MqttConnectionView } from "./mqtt-command-topics.js";
 import type { MqttAddress, MqttOptions, TopicSourceOptions } from "./mqtt-config.js";
 import {
   type ConnectionCounters,
@@ -25,7 +27,9 @@ import {
   type PublishOptions,
   type PublishReceipt,
 } from "./mqtt-connection.js";
+import { mqttDevice } from "./mqtt-device.js";
 import { validateMqttOptions } from "./mqtt-options.js";
+import { createMessageOutput, type MessageOutputOptions, type OutputMessage } from "./mqtt-output.js";
 import { createPublisher, type MqttPublisher } from "./mqtt-publisher.js";
 import { parseTopicSource } from "./mqtt-source-file.js";
 import { topicFilterProblem, topicMatches } from "./mqtt-topic.js";
@@ -43,10 +47,19 @@ export interface InboundCounters {
 export interface MqttAdapter extends Adapter<MqttAddress>, MqttPublisher {
   /** A tag source on a topic, e.g. `bus.topic("site/pump7/vib", { path: "/rms" })`. Wildcards allowed. */
   topic(topic: string, options?: TopicSourceOptions): TagSource<MqttAddress>;
-  /** Publishes raw bytes or text (QoS, retain, expiry per call); queued while disconnected. */
+  /**
+   * Publishes raw bytes or text (QoS, retain, expiry per call); queued while disconnected. Refuses (rejects, nothing
+   * sent) a wildcard topic, the command or response topic of a writable tag source of this adapter, and the
+   * Sparkplug B command namespace: those go only through the write guard. So do the publish* methods.
+   */
   publish(topic: string, payload: Buffer | string, options?: PublishOptions): Promise<PublishReceipt>;
-  /** The shared connection (publisher and Sparkplug roles use it). */
-  readonly connection: MqttConnection;
+  /**
+   * A message output for the write guard: model-produced messages to these topics leave only through
+   * `guard.send()`. Throws a ConfigError when an allowed topic reaches a command topic or the Sparkplug commands.
+   */
+  messageOutput(options: MessageOutputOptions): OutputChannel<OutputMessage>;
+  /** The connection's state, counters and subscriptions (no publish: use `publish`, or `getInstance()` to bypass). */
+  readonly connection: MqttConnectionView;
   /** Calls `listener` when messages may have been missed (a session lost on reconnect). */
   onGap(listener: (gap: MqttGap) => void): () => void;
   /** Inbound and connection counters. */
@@ -74,6 +87,16 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
   const arrivals = new Set<() => void>();
   const inbound: InboundCounters = { messages: 0, decodeErrors: 0, typeMismatches: 0, staleRetained: 0 };
   const writer = new CommandWriter(connection, name);
+  // The gate of every general publish; the command writer and message outputs use the connection itself.
+  const commandTopics = new CommandTopics(name);
+  const gatedPublish = (topic: string, payload: Buffer | string, publishOptions?: PublishOptions) => {
+    try {
+      commandTopics.assertPublishable(topic);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return connection.publish(topic, payload, publishOptions);
+  };
 
   // A broker may send a new subscription's retained messages after live ones (aedes streams them from its store while
   // it forwards live publishes; the soak test caught 10+ tags left at the older value after a reconnection). A
@@ -106,6 +129,7 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
     const result: Registration[] = [];
     const subscribing: Promise<void>[] = [];
     for (const tag of tags) {
+      commandTopics.add(tag.address.command, tag.address.topic);
       let registration = registrations.get(tag.definition);
       if (!registration) {
         registration = { definition: tag.definition, address: tag.address, sample: undefined, listeners: new Map() };
@@ -157,14 +181,21 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
   }
 
   const adapter: MqttAdapter = {
-    ...createPublisher(connection),
+    ...createPublisher({
+      publish: gatedPublish,
+      get protocolVersion() {
+        return connection.protocolVersion;
+      },
+    }),
     contractVersion: ADAPTER_CONTRACT_VERSION,
     kind: "mqtt",
     name,
     capabilities: { subscribe: true, write: true },
-    connection,
+    connection: connectionView(connection),
     connect: () => connection.connect(),
-    publish: (topic, payload, publishOptions) => connection.publish(topic, payload, publishOptions),
+    publish: gatedPublish,
+    messageOutput: (outputOptions) =>
+      createMessageOutput({ adapterName: name, url, connection, commandTopics }, outputOptions),
     async close() {
       writer.close();
       for (const registration of registrations.values()) registration.listeners.clear();
@@ -194,10 +225,12 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
       };
     },
     async write(tag: BoundTag<MqttAddress>, value: unknown): Promise<WriteResult> {
+      commandTopics.add(tag.address.command, tag.address.topic);
       return writer.write(tag, value);
     },
     status: () => connection.status.get(),
     onStatus: (listener) => connection.status.on(listener),
+    deviceOf: (tag) => mqttDevice(url, tag.address),
     onGap: (listener) => connection.onGap(listener),
     parseSource: (raw) => parseTopicSource(adapter, raw),
     getInstance: () => connection.client,
@@ -229,6 +262,7 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
         ...(sourceOptions.timestampPath === undefined ? {} : { timestampPath: sourceOptions.timestampPath }),
         ...(sourceOptions.command ? { command: sourceOptions.command } : {}),
       };
+      commandTopics.add(sourceOptions.command, topic);
       const detail = sourceOptions.path ? ` ${sourceOptions.path}` : "";
       return { adapter, address, label: `mqtt ${topic}${detail} (${name})` };
     },

@@ -69,8 +69,14 @@ export function sampleEntry(tag: AnyTag | undefined, sample: Sample | TimedSampl
   return entry;
 }
 
-/** Builds the publishing methods over a connection. */
-export function createPublisher(connection: MqttConnection): MqttPublisher {
+/**
+ * What the publishing methods send through: a connection, or (in the MQTT adapter) its gated publish, which refuses
+ * command topics and the Sparkplug command namespace before anything is queued or sent.
+ */
+export type PublisherLink = Pick<MqttConnection, "publish" | "protocolVersion">;
+
+/** Builds the publishing methods over a connection or a gated link; every method sends through `link.publish`. */
+export function createPublisher(connection: PublisherLink): MqttPublisher {
   const lastPublished = new Map<string, Map<string, Sample>>();
 
   async function send(topic: string, message: unknown, tags: number, options: PublishOptions = {}) {

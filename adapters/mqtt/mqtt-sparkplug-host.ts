@@ -13,8 +13,10 @@ import {
 } from "../../src/adapter.js";
 import { badSample, goodSample, type Sample } from "../../src/sample.js";
 import { coerceToTag } from "./mqtt-codec.js";
+import { connectionView, type MqttConnectionView } from "./mqtt-command-topics.js";
 import type { MqttOptions } from "./mqtt-config.js";
 import { MqttConnection } from "./mqtt-connection.js";
+import { sparkplugDevice } from "./mqtt-device.js";
 import { validateMqttOptions } from "./mqtt-options.js";
 import { parseMetricSource } from "./mqtt-source-file.js";
 import {
@@ -74,7 +76,8 @@ export interface SparkplugHost extends Adapter<SparkplugAddress> {
   /** A tag source on a metric, e.g. `host.metric("Node1", "Pump/Speed")` or with `{ device: "Drive1" }`. */
   metric(node: string, metric: string, options?: { device?: string }): TagSource<SparkplugAddress>;
   onHistorical(listener: (metric: HistoricalMetric) => void): () => void;
-  readonly connection: MqttConnection;
+  /** The connection's state, counters and subscriptions; no publish (NCMD/DCMD go only through guarded writes). */
+  readonly connection: MqttConnectionView;
   stats(): SparkplugHostStats;
 }
 
@@ -330,7 +333,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
     kind: "sparkplug",
     name,
     capabilities: { subscribe: true, write: true },
-    connection,
+    connection: connectionView(connection),
     async connect() {
       codec ??= await loadSparkplugCodec();
       void connection.subscribe(`spBv1.0/${group}/#`, 0);
@@ -380,6 +383,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
     },
     status: () => connection.status.get(),
     onStatus: (listener) => connection.status.on(listener),
+    deviceOf: (tag) => sparkplugDevice(options.url, group, tag.address),
     onHistorical(listener) {
       historicalListeners.add(listener);
       return () => historicalListeners.delete(listener);

@@ -24,6 +24,7 @@ import {
   parseOpcuaAddress,
   resolveOpcuaOptions,
 } from "./opcua-config.js";
+import { opcuaDevice } from "./opcua-device.js";
 import type { OpcuaNodeInfo } from "./opcua-nodes.js";
 import { readTags } from "./opcua-read.js";
 import { type OpenSession, type OperationLimits, openSession } from "./opcua-session.js";
@@ -286,6 +287,7 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
     },
     status: () => status.get(),
     onStatus: (listener) => status.on(listener),
+    deviceOf: () => opcuaDevice(settings.endpoint),
     parseSource: (raw) => source(parseOpcuaAddress(raw)),
     node: (nodeId, sourceOptions) => source(parseOpcuaAddress({ ...sourceOptions, nodeId })),
     path: (browsePath, sourceOptions) => source(parseOpcuaAddress({ ...sourceOptions, path: browsePath })),

@@ -4,6 +4,7 @@
  */
 export { sql } from "./sql-adapter.js";
 export type { QueryDescription, SqlAdapter } from "./sql-adapter-types.js";
+export { type SqlAuditAnchorOptions, sqlAuditAnchor } from "./sql-audit-anchor.js";
 export type {
   NarrowTableMapping,
   SqlAddress,

@@ -1,11 +1,20 @@
 /** The public shape of the SQL adapter: the adapter contract plus source builders, history, queries and sinks. */
 import type { z } from "zod";
-import type { Adapter, BoundTag, TagDefinitions, TagSource, Window, WriteResult } from "../../src/index.js";
+import type {
+  Adapter,
+  BoundTag,
+  OutputChannel,
+  TagDefinitions,
+  TagSource,
+  Window,
+  WriteResult,
+} from "../../src/index.js";
 import type { NarrowTableMapping, SqlAddress, WideTableMapping } from "./sql-config.js";
 import type { SqlDialectName } from "./sql-dialect.js";
 import type { HistoryOptions } from "./sql-history.js";
 import type { InsertTemplate, NamedQueryDefinition } from "./sql-named-query.js";
 import type { SinkRow, SqlSink, SqlSinkOptions } from "./sql-sink.js";
+import type { SqlValue } from "./sql-values.js";
 
 /** A query's result row type. */
 export type RowOf<TQuery> = TQuery extends NamedQueryDefinition<z.ZodType, infer TColumns> ? z.output<TColumns> : never;
@@ -59,11 +68,19 @@ export interface SqlAdapter<
   ): Promise<RowOf<TQueries[K]>[]>;
   /** The named queries, for a model to choose from (names, descriptions, JSON schemas of parameters). */
   describeQueries(): QueryDescription[];
-  /** Inserts rows through a template in one transaction: all rows or none. */
+  /**
+   * Inserts rows through a template in one transaction: all rows or none. Refuses (ConfigError, nothing written) a
+   * template whose table backs a writable tag source of this adapter: such a row is a tag write, for the guard.
+   */
   insert<K extends keyof TTemplates & string>(
     template: K,
     rows: readonly SinkRow<ColumnsOf<TTemplates[K]>>[],
   ): Promise<void>;
-  /** A batching writer for a template. */
+  /** A batching writer for a template. Refuses a writable tag's table as `insert` does (at creation and per batch). */
   sink<K extends keyof TTemplates & string>(template: K, options?: SqlSinkOptions): SqlSink<ColumnsOf<TTemplates[K]>>;
+  /**
+   * A row output for the write guard: model-produced rows for this template are inserted only through
+   * `guard.send()`, one committed row per send. Throws a ConfigError for a writable tag's table.
+   */
+  rowOutput<K extends keyof TTemplates & string>(template: K): OutputChannel<Record<string, SqlValue>>;
 }

@@ -23,6 +23,7 @@ import {
   type WideTableMapping,
 } from "./sql-config.js";
 import { dialectOf, openSqlConnection } from "./sql-connect.js";
+import { sqlDeviceOf } from "./sql-device.js";
 import { isIdentifier, type SqlConnection } from "./sql-dialect.js";
 import { isConnectionFailure } from "./sql-errors.js";
 import { readHistory } from "./sql-history.js";
@@ -36,6 +37,7 @@ import {
   queryRows,
   queryText,
 } from "./sql-named-query.js";
+import { createRowOutput, WritableTables } from "./sql-output.js";
 import { readLatest } from "./sql-read.js";
 import { createSink, rowValues, type SqlSink } from "./sql-sink.js";
 import { insertStatement, rowsPerInsert } from "./sql-statements.js";
@@ -78,6 +80,8 @@ export function sql<
   let opening: Promise<void> | undefined;
   let lastWriteTime = 0;
   const sinks = new Set<SqlSink>();
+  // The tables of writable tag sources: the general insert and sinks refuse them (a row there is a tag write).
+  const writableTables = new WritableTables(dialect, name);
 
   const connected = (): { reader: SqlConnection; writer: SqlConnection } => {
     if (!reader || !writer || status.get().state === "disconnected") {
@@ -191,6 +195,7 @@ export function sql<
       status.set("disconnected", "closed");
     },
     async read(tags: readonly BoundTag<SqlAddress>[]) {
+      writableTables.addTags(tags);
       const { reader: connection } = connected();
       try {
         const samples = await readLatest({ connection, timeType, queries }, tags, noteFailure);
@@ -202,6 +207,7 @@ export function sql<
       }
     },
     async write(tag: BoundTag<SqlAddress>, value: unknown): Promise<WriteResult> {
+      writableTables.addTags([tag]);
       let connection: SqlConnection;
       try {
         connection = connected().writer;
@@ -229,10 +235,13 @@ export function sql<
       }
       return adapter.fromQuery(parsed.query, (parsed.parameters ?? {}) as never, parsed.column);
     },
+    deviceOf: sqlDeviceOf(options, dialect, name),
     getInstance: () => reader?.instance,
     narrow(mapping, tag) {
       const checked = parseOrThrow(sqlSchemas().narrow, mapping, "narrow") as NarrowTableMapping;
-      return { adapter, address: { kind: "narrow", mapping: checked, tag }, label: `${name}:${checked.table}[${tag}]` };
+      const label = `${name}:${checked.table}[${tag}]`;
+      writableTables.add(checked.table, label);
+      return { adapter, address: { kind: "narrow", mapping: checked, tag }, label };
     },
     wide(mapping, column) {
       const checked = parseOrThrow(sqlSchemas().wide, mapping, "wide") as WideTableMapping;
@@ -278,6 +287,7 @@ export function sql<
     },
     async insert(templateName, rows) {
       const template = templateOf(templateName);
+      writableTables.assertInsertable(templateName, template);
       await insertRows(
         template,
         rows.map((row) => rowValues(templateName, template, row as Record<string, unknown>)),
@@ -285,9 +295,19 @@ export function sql<
     },
     sink(templateName, sinkOptions) {
       const template = templateOf(templateName);
-      const sink = createSink(templateName, template, (rows) => insertRows(template, rows), sinkOptions);
+      const insertBatch = writableTables.guardBatches(templateName, template, (rows) => insertRows(template, rows));
+      const sink = createSink(templateName, template, insertBatch, sinkOptions);
       sinks.add(sink);
       return sink;
+    },
+    rowOutput(templateName) {
+      const template = templateOf(templateName);
+      writableTables.assertInsertable(templateName, template);
+      // The identity a tag on the same table gets (sql-device.ts), so a guard locking either locks the same table.
+      const table = { kind: "wide", mapping: { table: template.table, timeColumn: "" }, column: "" } as const;
+      const device = adapter.deviceOf?.({ address: table } as BoundTag<SqlAddress>) ?? `${name}/${template.table}`;
+      const insert = (values: readonly SqlValue[]) => insertRows(template, [values]);
+      return createRowOutput({ adapterName: name, templateName, template, device, writableTables, insert });
     },
   };
   return adapter;

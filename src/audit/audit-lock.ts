@@ -43,6 +43,11 @@ export function lockAuditLog(file: string): () => void {
   heldHere.add(lock);
   return () => {
     heldHere.delete(lock);
-    rmSync(lock, { force: true });
+    try {
+      rmSync(lock, { force: true });
+    } catch {
+      // A folder that became read-only keeps the lock file; its process id is dead by the next start, so it is
+      // taken over then. Closing must not fail over it.
+    }
   };
 }

@@ -1,9 +1,11 @@
 /**
- * The audit record format: one JSON object per line, chained by hashes. Each record's `hash` is the SHA-256 of the
- * previous record's hash and this record's canonical JSON (without `hash`), so editing, deleting or reordering any
- * line breaks the chain from that line on.
+ * The audit record format: one JSON object per line, in canonical form (keys sorted, no spaces), chained by hashes.
+ * Each record's `hash` is the SHA-256 of the previous record's hash and this record's canonical JSON (without
+ * `hash`), so editing, deleting or reordering any line breaks the chain from that line on. A keyed log uses
+ * HMAC-SHA256 with a secret key instead, and says so in every record (`chain: "hmac-sha256"`), so a forger who can
+ * write the file but has no key cannot re-chain it.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { canonicalJson } from "./canonical-json.js";
 
 /** The hash that the first record links to. */
@@ -15,7 +17,7 @@ export type AuditRecordType =
   | "decision" // approved, rejected or refused (expired, reused, failed re-check), and by whom
   | "attempt" // written before the write goes out
   | "outcome" // the protocol result and the read-back, after
-  | "recovery" // an attempt found without an outcome when the log was reopened (the process stopped in between)
+  | "recovery" // an attempt left without an outcome by a stopped process, a torn line cut off, or a new chain after a break
   | "rejection" // a model answer that failed validation: nothing in it was proposed
   | "note"; // anything else worth keeping (start, stop)
 
@@ -35,9 +37,16 @@ export interface AuditRecord extends AuditEntry {
   readonly hash: string;
 }
 
-/** The hash of a record (all fields but `hash`) chained to the previous record's hash. */
-export function recordHash(record: Omit<AuditRecord, "hash">, prevHash: string): string {
-  return createHash("sha256").update(prevHash).update("\n").update(canonicalJson(record)).digest("hex");
+/** The value of the `chain` field in every record of a keyed log. */
+export const KEYED_CHAIN = "hmac-sha256";
+
+/**
+ * The hash of a record (all fields but `hash`) chained to the previous record's hash: SHA-256, or HMAC-SHA256 with
+ * `key` for a keyed log.
+ */
+export function recordHash(record: Omit<AuditRecord, "hash">, prevHash: string, key?: Buffer): string {
+  const hash = key ? createHmac("sha256", key) : createHash("sha256");
+  return hash.update(prevHash).update("\n").update(canonicalJson(record)).digest("hex");
 }
 
 /** SHA-256 of a text, e.g. a prompt, so the audit can prove which prompt led to a write without storing it. */

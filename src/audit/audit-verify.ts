@@ -1,60 +1,97 @@
-/** Verifies an audit log's hash chain and points at the first altered, missing or reordered line. */
-import { existsSync, readFileSync } from "node:fs";
-import { headFile } from "./audit-log.js";
-import { type AuditRecord, GENESIS_HASH, recordHash } from "./audit-record.js";
+/**
+ * Verifies an audit log: every line canonical JSON, contiguous sequence numbers, previous-hash links and record
+ * hashes (HMAC with the key for a keyed log), the head file, and optionally the head published to an anchor. Points
+ * at the first altered, missing or reordered line.
+ */
+import { resolve } from "node:path";
+import { type AnchorCheck, type AuditAnchor, compareWithAnchor } from "./audit-anchor.js";
+import type { AuditContinuation } from "./audit-chain.js";
+import { type AuditInspection, inspectAuditLog } from "./audit-inspect.js";
+import { type AuditKey, loadAuditKey } from "./audit-key.js";
+
+/** What a verification found besides the verdict; each field is present only when it applies. */
+interface VerificationDetails {
+  /** The log is keyed (HMAC-SHA256). */
+  readonly keyed?: true;
+  /** The log is keyed and no key was given, so it could not be checked. */
+  readonly needsKey?: true;
+  /** The log's first record continues an older chain (`plantwire audit recover`). */
+  readonly continues?: AuditContinuation;
+  /** The comparison with the anchor, when one was given. */
+  readonly anchor?: AnchorCheck;
+}
 
 /** The result of {@link verifyAuditLog}. */
 export type AuditVerification =
-  | { readonly ok: true; readonly records: number }
-  | { readonly ok: false; readonly records: number; readonly line: number; readonly problem: string };
+  | ({ readonly ok: true; readonly records: number } & VerificationDetails)
+  | ({
+      readonly ok: false;
+      readonly records: number;
+      readonly line: number;
+      readonly problem: string;
+    } & VerificationDetails);
 
-/** Checks every line of an audit log: JSON, contiguous sequence numbers, previous-hash links and record hashes. */
-export function verifyAuditLog(file: string): AuditVerification {
-  const lines = readFileSync(file, "utf8").split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  let previous = GENESIS_HASH;
-  let count = 0;
-  for (const [index, line] of lines.entries()) {
-    const lineNumber = index + 1;
-    const fail = (problem: string): AuditVerification => ({ ok: false, records: count, line: lineNumber, problem });
-    let record: AuditRecord;
-    try {
-      record = JSON.parse(line) as AuditRecord;
-    } catch {
-      return fail("not a JSON record (the line was altered or cut)");
-    }
-    if (record.seq !== lineNumber) {
-      return fail(
-        `sequence number ${record.seq} where ${lineNumber} was expected (a line was deleted, inserted or moved)`,
-      );
-    }
-    if (record.prevHash !== previous)
-      return fail("does not link to the previous record (a line before it was changed or removed)");
-    const { hash, ...unsigned } = record;
-    if (recordHash(unsigned, previous) !== hash)
-      return fail("its content does not match its hash (the line was edited)");
-    previous = hash;
-    count++;
+/** Options of {@link verifyAuditLog}. */
+export interface AuditVerifyOptions {
+  /** The key of a keyed log: bytes, or the path of its key file. */
+  key?: AuditKey;
+}
+
+function verdict(file: string, inspection: AuditInspection): AuditVerification {
+  const { reading, problem } = inspection;
+  const details: VerificationDetails = {
+    ...(reading.keyed ? { keyed: true as const } : {}),
+    ...(problem?.damage === "needs-key" ? { needsKey: true as const } : {}),
+    ...(reading.continues ? { continues: reading.continues } : {}),
+  };
+  const records = reading.records.length;
+  if (!inspection.exists && !problem) {
+    return { ok: false, records, line: 1, problem: `there is no audit log at ${file}`, ...details };
   }
-  const head = headFile(file);
-  if (count > 0 && !existsSync(head)) {
-    return {
-      ok: false,
-      records: count,
-      line: count + 1,
-      problem: "the head file is missing, so records cut off the end cannot be ruled out",
-    };
+  if (problem) {
+    // "BROKEN at line 3: the line does not match its hash", not "at line 3: line 3 does not ...".
+    const text = problem.message.replace(`line ${problem.line} `, "the line ");
+    return { ok: false, records, line: problem.line, problem: text, ...details };
   }
-  if (existsSync(head)) {
-    const expected = JSON.parse(readFileSync(head, "utf8")) as { seq: number; hash: string };
-    if (expected.seq !== count || expected.hash !== previous) {
-      return {
-        ok: false,
-        records: count,
-        line: count + 1,
-        problem: `the log ends at record ${count} but its head file says ${expected.seq} (records were cut off the end)`,
-      };
-    }
-  }
-  return { ok: true, records: count };
+  return { ok: true, records, ...details };
+}
+
+/** Checks every line of an audit log and its head file. Pass `key` for a keyed log. */
+export function verifyAuditLog(file: string, options: AuditVerifyOptions = {}): AuditVerification {
+  const key = options.key === undefined ? undefined : loadAuditKey(options.key);
+  return verdict(file, inspectAuditLog(file, key));
+}
+
+/**
+ * Verifies a log and compares it with the head last published to `anchor`: the anchored record must be in the log
+ * with the anchored hash. A log that lacks it or has another hash there fails with "anchor mismatch". Rejects when
+ * the anchor cannot be read.
+ */
+export async function verifyAuditLogWithAnchor(
+  file: string,
+  anchor: AuditAnchor,
+  options: AuditVerifyOptions = {},
+): Promise<AuditVerification> {
+  const key = options.key === undefined ? undefined : loadAuditKey(options.key);
+  const inspection = inspectAuditLog(file, key);
+  const result = verdict(file, inspection);
+  const { reading } = inspection;
+  const hashes = new Map(reading.records.map((record) => [record.seq, record.hash]));
+  const check = compareWithAnchor(await anchor.latest(resolve(file)), {
+    hashAt: (seq) => hashes.get(seq),
+    lastSeq: reading.lastSeq,
+    ...(reading.continues ? { continues: reading.continues } : {}),
+    ...(reading.records[0] ? { startTime: reading.records[0].time } : {}),
+  });
+  if (check.status !== "mismatch" || !result.ok) return { ...result, anchor: check };
+  const index = reading.records.findIndex((record) => record.seq >= check.anchored.seq);
+  return {
+    ok: false,
+    records: result.records,
+    line: index === -1 ? reading.records.length + 1 : index + 1,
+    problem: `anchor mismatch: ${check.detail}`,
+    ...(result.keyed ? { keyed: true as const } : {}),
+    ...(result.continues ? { continues: result.continues } : {}),
+    anchor: check,
+  };
 }

@@ -34,6 +34,10 @@ const shortId = (id: unknown) => (typeof id === "string" ? terminalSafe(id.slice
 /** What one record says, in one line. */
 export function describeRecord(record: AuditRecord): string {
   const id = shortId(record.proposalId);
+  const continues = record.type === "recovery" ? (record.continues as Record<string, unknown> | undefined) : undefined;
+  if (continues) {
+    return `new chain continuing ${terminalText(continues.file, 80)} from record ${code(continues.lastSeq)} · by ${terminalText(record.by, 60)} (OS user ${terminalText(record.user, 40)}) · reason ${terminalText(record.reason, 120)}`;
+  }
   switch (record.type) {
     case "proposal": {
       const failed = Array.isArray(record.verdicts)
@@ -92,10 +96,11 @@ export const auditShowCommand: CliCommand = {
   name: "audit show",
   summary: "Show an audit log, one line per record, and check its chain",
   usage: [
-    "Usage: plantwire audit show <audit.jsonl> [--last 50] [--type <type>] [--tag <name>]",
+    "Usage: plantwire audit show <audit.jsonl> [--last 50] [--type <type>] [--tag <name>] [--key <key file>]",
     `  --last N     the last N matching records (0: all) [50]`,
     `  --type T     only records of this type: ${types.join(", ")}`,
     "  --tag NAME   only records about this tag",
+    "  --key FILE   the key of a keyed log, to check its chain",
     "Exit 0 when the chain is intact, 1 when it is broken (the line is named).",
   ].join("\n"),
   async run(args, io) {
@@ -106,7 +111,7 @@ export const auditShowCommand: CliCommand = {
       io.err(`${(error as Error).message}\n${this.usage}\n`);
       return exitCodes.usage;
     }
-    const { file, last, type, tag } = parsed;
+    const { file, last, type, tag, key } = parsed;
     if (!existsSync(file)) {
       io.err(`No audit log at ${file}. Fix: give the file the guard writes (createGuard({ audit: "…" })).\n`);
       return exitCodes.failure;
@@ -142,7 +147,17 @@ export const auditShowCommand: CliCommand = {
       io.out(`(the last ${shownLines.length} of ${matching.length} matching records; --last 0 shows all)\n`);
     for (const line of shownLines) io.out(`${line}\n`);
     if (matching.length === 0) io.out("No matching records.\n");
-    const chain = verifyAuditLog(file);
+    let chain: ReturnType<typeof verifyAuditLog>;
+    try {
+      chain = verifyAuditLog(file, key === undefined ? {} : { key });
+    } catch (error) {
+      io.out(`CHAIN NOT CHECKED: ${(error as Error).message}\n`);
+      return exitCodes.failure;
+    }
+    if (chain.needsKey) {
+      io.out("CHAIN NOT CHECKED: the log is keyed (HMAC-SHA256); give its key file with --key.\n");
+      return exitCodes.failure;
+    }
     if (chain.ok) {
       io.out(`Chain intact: ${chain.records} records.\n`);
       return exitCodes.ok;
@@ -156,7 +171,12 @@ function parse(args: readonly string[]) {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { last: { type: "string", default: "50" }, type: { type: "string" }, tag: { type: "string" } },
+    options: {
+      last: { type: "string", default: "50" },
+      type: { type: "string" },
+      tag: { type: "string" },
+      key: { type: "string" },
+    },
   });
   const file = positionals[0];
   if (!file) throw new Error("Missing the audit log file.");
@@ -165,5 +185,5 @@ function parse(args: readonly string[]) {
     throw new Error(`--last "${values.last}" is not a whole number of records (0 for all).`);
   if (values.type !== undefined && !types.includes(values.type))
     throw new Error(`--type "${values.type}" is not a record type. Fix: use one of ${types.join(", ")}.`);
-  return { file, last, type: values.type, tag: values.tag };
+  return { file, last, type: values.type, tag: values.tag, key: values.key };
 }

@@ -67,8 +67,13 @@ export const commandEntries: readonly CommandEntry[] = [
   },
   {
     name: "audit verify",
-    summary: "Verify an audit log's hash chain",
+    summary: "Verify an audit log's hash chain (with its key and anchor)",
     load: async () => (await import("./audit-commands.js")).auditVerifyCommand,
+  },
+  {
+    name: "audit recover",
+    summary: "Keep a damaged audit log as evidence and start a new chain linked to it",
+    load: async () => (await import("./audit-commands.js")).auditRecoverCommand,
   },
   {
     name: "audit show",

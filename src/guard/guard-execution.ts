@@ -3,6 +3,7 @@
  * and reads the value back. Never retries a write.
  */
 import type { AuditLog } from "../audit/audit-log.js";
+import type { AuditEntry } from "../audit/audit-record.js";
 import type { Plant } from "../plant.js";
 import type { AnyTag, TagDefinitions, TagName } from "../tags.js";
 import type { ExecutionOutcome, Proposal, ReadBackStatus } from "./guard-types.js";
@@ -26,24 +27,32 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs the write and read-back of an approved proposal, auditing before and after. */
+/**
+ * Runs the write and read-back of an approved proposal, auditing before and after. `before` are records that go to
+ * disk in the same append as the attempt (the decision, and in automatic mode the proposal), so a guarded write costs
+ * two or three flushes, not five. If that append fails, it throws and nothing is written.
+ */
 export async function executeProposal<TTags extends TagDefinitions>(
   proposal: Proposal,
+  definition: AnyTag,
   plant: Plant<TTags>,
   audit: AuditLog,
   state: TagWriteState,
   now: () => number,
+  before: readonly AuditEntry[] = [],
 ): Promise<ExecutionOutcome> {
-  const definition = plant.tags[proposal.tag] as AnyTag;
   const { adapter, address, label } = definition.source;
-  audit.append({
-    type: "attempt",
-    proposalId: proposal.id,
-    tag: proposal.tag,
-    value: proposal.value,
-    adapter: adapter.name,
-    source: label,
-  });
+  audit.appendBatch([
+    ...before,
+    {
+      type: "attempt",
+      proposalId: proposal.id,
+      tag: proposal.tag,
+      value: proposal.value,
+      adapter: adapter.name,
+      source: label,
+    },
+  ]);
   state.lastWriteTime = now();
   let write: ExecutionOutcome["write"];
   let detail: string | undefined;
@@ -92,6 +101,14 @@ export async function executeProposal<TTags extends TagDefinitions>(
     ...(readBackValue !== undefined ? { readBackValue } : {}),
     ...(detail ? { detail } : {}),
   };
-  audit.append({ type: "outcome", proposalId: proposal.id, tag: proposal.tag, ...outcome });
+  try {
+    audit.append({ type: "outcome", proposalId: proposal.id, tag: proposal.tag, ...outcome });
+  } catch (error) {
+    // The write went out and is on record as an attempt; the log has latched failed, so no further write follows.
+    return {
+      ...outcome,
+      detail: [outcome.detail, `the outcome could not be recorded: ${describe(error)}`].filter(Boolean).join("; "),
+    };
+  }
   return outcome;
 }

@@ -1,5 +1,5 @@
 /** Builds a proposal and its audit record: checks, disposition, and the snapshot it was based on. */
-import type { AuditLog } from "../audit/audit-log.js";
+import type { AuditEntry } from "../audit/audit-record.js";
 import type { Snapshot } from "../sample.js";
 import type { AnyTag, TagDefinitions } from "../tags.js";
 import type { GuardMode, Proposal, Verdict } from "./guard-types.js";
@@ -33,14 +33,13 @@ function basisOf<TTags extends TagDefinitions>(snapshot: Snapshot<TTags>) {
   return { time: snapshot.time, values: Object.fromEntries(values) };
 }
 
-/** Appends the proposal record. */
-export function auditProposal<TTags extends TagDefinitions>(
-  audit: AuditLog,
+/** The proposal record (appended alone, or with the records that follow it in one flush). */
+export function proposalRecord<TTags extends TagDefinitions>(
   proposal: Proposal,
-  snapshot: Snapshot<TTags>,
+  snapshot: Snapshot<TTags> | undefined,
   disposition: Disposition,
-): void {
-  audit.append({
+): AuditEntry {
+  return {
     type: "proposal",
     proposalId: proposal.id,
     tag: proposal.tag,
@@ -48,10 +47,12 @@ export function auditProposal<TTags extends TagDefinitions>(
     reason: proposal.reason,
     ...proposal.origin,
     current: proposal.current,
-    basis: basisOf(snapshot),
+    ...(snapshot ? { basis: basisOf(snapshot) } : {}),
     verdicts: proposal.verdicts,
+    digest: proposal.digest,
+    ...(proposal.approvalsRequired > 1 ? { approvalsRequired: proposal.approvalsRequired } : {}),
     disposition,
-  });
+  };
 }
 
 /** A frozen copy for callers: they can read a proposal, never change what the guard will write. */
@@ -60,6 +61,7 @@ export function publicCopy(proposal: Proposal): Proposal {
     ...proposal,
     origin: Object.freeze({ ...proposal.origin }),
     verdicts: Object.freeze([...proposal.verdicts]),
+    approvals: Object.freeze(proposal.approvals.map((approval) => Object.freeze({ ...approval }))),
     ...(proposal.outcome ? { outcome: Object.freeze({ ...proposal.outcome }) } : {}),
   }) as Proposal;
 }

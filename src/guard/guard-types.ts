@@ -16,7 +16,27 @@ export type RejectionCode =
   | "too-soon"
   | "interlock"
   | "outcome-unknown"
-  | "expired";
+  | "expired"
+  | "audit-failed"
+  | "unknown-output" // a guarded output that was not declared
+  | "too-large"; // a guarded output's item over its maxBytes
+
+/**
+ * Why a decision (an approval or a rejection) was refused and not acted on. Every refused decision is an audit
+ * record with one of these; the proposal it names is left as it was.
+ */
+export type DecisionRefusalCode =
+  | "malformed" // not a decision record at all (bad JSON, wrong field types)
+  | "unknown-decision" // `decision` is not exactly "approve" or "reject"
+  | "blank-approver" // no person named
+  | "digest-mismatch" // the person decided on something other than the proposal as the guard holds it
+  | "copied-from-another-id" // the decision names another proposal than the one it was filed for
+  | "unknown-proposal" // no pending proposal with that id here (decided, expired, abandoned, or never made)
+  | "already-decided" // a decision is used once
+  | "expired" // after the proposal's approval window closed
+  | "same-process" // the process that proposed tried to approve without allowSameProcessApproval
+  | "same-person" // the second approval of a two-person tag came from the first approver
+  | "guard-closed"; // the guard was closing
 
 /** One check's result. Every check runs, so the audit shows every reason at once. */
 export interface Verdict {
@@ -42,7 +62,9 @@ export type ProposalState =
   | "pending" // waiting for approval
   | "approved" // approved, being executed
   | "declined" // rejected by a person
-  | "refused" // an approval came too late, twice, or the re-check failed
+  | "refused" // an approval came too late, or the re-check failed, or the audit could not record the write
+  | "superseded" // a newer proposal for the same tag replaced it before anyone decided
+  | "abandoned" // the guard that held it stopped; a restarted guard found it and removed it
   | "executed"; // written once; see the outcome
 
 /** The read-back after a write. */
@@ -85,10 +107,42 @@ export interface Proposal {
   /** The current value the checks compared against. */
   readonly current: unknown;
   readonly verdicts: readonly Verdict[];
+  /**
+   * SHA-256 over the canonical id, tag, value, current value, expiry and the guard's identity: what a person saw.
+   * A decision must carry it; one made on anything else (an edited pending file, another proposal) is refused.
+   */
+  readonly digest: string;
+  /** How many different people must approve it (the tag's `write.approvals`). */
+  readonly approvalsRequired: 1 | 2;
+  /** The approvals given so far (the first one of a two-person tag, while it waits for the second). */
+  approvals: readonly Approval[];
   state: ProposalState;
-  /** Who approved or rejected it. */
+  /** Who approved (the last approver) or rejected it. */
   decidedBy?: string;
   outcome?: ExecutionOutcome;
+}
+
+/** How the person behind a decision was identified, as the audit keeps it. */
+export interface DeciderIdentity {
+  /** Through which door the decision came: the API in the guard's process, the CLI's decision file, the console. */
+  readonly via: "api" | "cli" | "console" | "guard";
+  /** The operating-system user of the process that made the decision, as that process reported it. */
+  readonly osUser?: string;
+  /** The owner (uid) of the decision file, as the file system reports it: not something the decider can claim. */
+  readonly fileOwnerUid?: number;
+  /** The deciding process and host, as reported. */
+  readonly pid?: number;
+  readonly host?: string;
+  /** The logged-in user and client address (console). */
+  readonly login?: string;
+  readonly client?: string;
+}
+
+/** One approval of a proposal. */
+export interface Approval {
+  readonly by: string;
+  readonly time: number;
+  readonly identity: DeciderIdentity;
 }
 
 /** A condition over the current snapshot that must hold for a write, e.g. "mode is AUTO". */

@@ -1,14 +1,25 @@
 /** The write guard, approvals and their stores. */
 export {
   type ApprovalStore,
-  type Decision,
+  type DecisionAck,
+  type FiledDecision,
   fileApprovalStore,
+  type GuardPresence,
+  isPresent,
   memoryApprovalStore,
   type PendingProposal,
   type ProposalResult,
+  presenceTimeoutMs,
+  type TakenDecision,
 } from "./approval-store.js";
+export { type DeviceLockOptions, type DeviceLocks, defaultDeviceLockFolder, lockDevices } from "./device-locks.js";
 export { type CheckInput, evaluateProposal } from "./guard-checks.js";
+export { DecisionRefused } from "./guard-decisions.js";
+export type { OutputPolicies, OutputPolicy } from "./guard-outputs.js";
 export type {
+  Approval,
+  DeciderIdentity,
+  DecisionRefusalCode,
   ExecutionOutcome,
   GuardMode,
   Interlock,
@@ -19,5 +30,13 @@ export type {
   RejectionCode,
   Verdict,
 } from "./guard-types.js";
+export { type DigestFields, proposalDigest } from "./proposal-digest.js";
 export { valueProblem } from "./value-check.js";
-export { createGuard, type GuardOptions, type ProposeOptions, type WriteGuard } from "./write-guard.js";
+export {
+  createGuard,
+  type DecideOptions,
+  type GuardOptions,
+  type GuardStatus,
+  type ProposeOptions,
+  type WriteGuard,
+} from "./write-guard.js";

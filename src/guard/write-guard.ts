@@ -1,77 +1,54 @@
 /**
  * The write guard: the one path from a proposal to a device. Every proposal is checked, audited, and then shadowed,
  * rejected, executed automatically inside a tag's automatic band, or held for a named person's approval.
+ *
+ * It is composed of parts, each with a small interface, so that one can be changed without reading the rest:
+ *   guard-proposer.ts   proposing: verdicts, digest, supersession, the proposal record (guard-outputs.ts for outputs)
+ *   guard-decisions.ts  deciding: what a person's decision does, and every refusal
+ *   guard-executor.ts   executing: the re-check, per-tag locks, write history, write once and read back
+ *   decision-inbox.ts   decisions from other processes (the CLI), the heartbeat, abandoned proposals
+ *   guard-book.ts       the proposals held in memory and what approvers are shown
+ *   device-locks.ts     one writer per device
+ * and the audit log (src/audit). This file only composes them and holds the public API (guard-api.ts).
  */
 import { randomUUID } from "node:crypto";
+import { userInfo } from "node:os";
 import { AuditLog } from "../audit/audit-log.js";
 import { sha256 } from "../audit/audit-record.js";
 import { ApprovalError, ConfigError } from "../errors.js";
-import type { Plant } from "../plant.js";
-import type { Snapshot } from "../sample.js";
-import type { AnyTag, TagDefinitions, TagName } from "../tags.js";
+import type { TagDefinitions } from "../tags.js";
 import { type ApprovalStore, fileApprovalStore, memoryApprovalStore } from "./approval-store.js";
-import { evaluateProposal } from "./guard-checks.js";
-import { executeProposal, type TagWriteState } from "./guard-execution.js";
-import { auditProposal, dispositionOf, publicCopy } from "./guard-proposal.js";
-import type { GuardMode, Interlock, Proposal, ProposalOrigin } from "./guard-types.js";
+import { type Inbox, startInbox } from "./decision-inbox.js";
+import { type DeviceLocks, defaultDeviceLockFolder, lockDevices } from "./device-locks.js";
+import type { DecideOptions, GuardOptions, ProposeOptions, WriteGuard } from "./guard-api.js";
+import { createProposalBook } from "./guard-book.js";
+import { createDecider, DecisionRefused } from "./guard-decisions.js";
+import { devicesToLock } from "./guard-devices.js";
+import { createExecutor } from "./guard-executor.js";
+import { createGuardOutputs } from "./guard-outputs.js";
+import { frozenPolicies } from "./guard-policy.js";
+import { publicCopy } from "./guard-proposal.js";
+import { createProposer } from "./guard-proposer.js";
+import type { DeciderIdentity, Proposal } from "./guard-types.js";
 
-/** Options of {@link createGuard}. */
-export interface GuardOptions<TTags extends TagDefinitions> {
-  plant: Plant<TTags>;
-  /** The audit log: a file path (JSON lines, hash-chained) or an open log. Required: no write without a record. */
-  audit: string | AuditLog;
-  /** @default "approval" */
-  mode?: GuardMode;
-  /** Conditions over the current snapshot that must hold for writes. */
-  interlocks?: readonly Interlock<TTags>[];
-  /** How long a proposal can be approved. @default 300000 (5 minutes) */
-  proposalTtlMs?: number;
-  /** Where proposals wait: a folder shared with the `plantwire approve` CLI, or a store. @default in memory (API only) */
-  approvals?: string | ApprovalStore;
-  /** How often to look for decisions made by the CLI. @default 500 */
-  decisionPollMs?: number;
-  /** @default Date.now */
-  now?: () => number;
-}
-
-/** What a proposal says besides its values. */
-export interface ProposeOptions extends ProposalOrigin {
-  /** Why, in the proposer's words. */
-  reason: string;
-}
-
-/** The write guard. One per plant: its interval and rate limits, locks and audit chain are its own. */
-export interface WriteGuard<TTags extends TagDefinitions> {
-  /** Checks and audits one proposal per tag; executes or holds each as the mode and policy say. */
-  propose(values: { readonly [K in TagName<TTags>]?: unknown }, options: ProposeOptions): Promise<Proposal[]>;
-  /** Approves a pending proposal: re-checks against the current snapshot, then writes once and reads back. */
-  approve(id: string, by: { by: string }): Promise<Proposal>;
-  /** Rejects a pending proposal. */
-  reject(id: string, by: { by: string; reason?: string }): Promise<Proposal>;
-  /** Proposals waiting for approval (copies). */
-  pending(): Proposal[];
-  /** A proposal this guard has seen recently (a copy). */
-  get(id: string): Proposal | undefined;
-  /**
-   * Records a model answer that failed validation (a ModelOutputError: truncated JSON, wrong types, extra fields, a
-   * tool call for an unknown or read-only tag): one `rejection` audit record with the problems, the raw text (capped
-   * at 4000 characters) and its SHA-256. Nothing in the answer is proposed. Loops call this for their model's answers.
-   */
-  rejectAnswer(answer: RejectedAnswer, origin: ProposalOrigin): void;
-  /** Refuses everything from now on, waits for writes in progress, and closes the audit log if the guard opened it. */
-  close(): Promise<void>;
-}
-
-/** A model answer that failed validation, as the audit keeps it (a ModelOutputError has these fields). */
-export interface RejectedAnswer {
-  readonly message: string;
-  readonly rawText: string;
-  readonly issues: readonly string[];
-}
+export type {
+  DecideOptions,
+  GuardOptions,
+  GuardStatus,
+  ProposeOptions,
+  RejectedAnswer,
+  WriteGuard,
+} from "./guard-api.js";
 
 const keptRawText = 4000;
 
-const keptSettled = 1000;
+function osUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Creates the write guard for a plant. */
 export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<TTags>): WriteGuard<TTags> {
@@ -79,243 +56,162 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
   const now = options.now ?? Date.now;
   const mode = options.mode ?? "approval";
   const ttl = options.proposalTtlMs ?? 300_000;
+  const identity = randomUUID();
+  const policies = frozenPolicies(plant.tags, options.writable);
+  const interlocks = Object.freeze([...(options.interlocks ?? [])]);
   const ownsAudit = typeof options.audit === "string";
   const audit = typeof options.audit === "string" ? AuditLog.open(options.audit, { now }) : options.audit;
-  const store =
-    typeof options.approvals === "string"
-      ? fileApprovalStore(options.approvals)
-      : (options.approvals ?? memoryApprovalStore());
-  const proposals = new Map<string, Proposal>();
-  const tagStates = new Map<string, TagWriteState>();
-  const tagLocks = new Map<string, Promise<unknown>>();
+  const allowSameProcess = options.allowSameProcessApproval === true;
   let closed = false;
-  // Interval and rate limits survive a restart: the last write of each tag comes from the audit log.
-  const stateOf = (tag: string) => {
-    let state = tagStates.get(tag);
-    if (!state) {
-      const last = audit.lastAttempts.get(tag);
-      state = last === undefined ? {} : { lastWriteTime: last };
-      tagStates.set(tag, state);
+  let locks: DeviceLocks | undefined;
+  let store: ApprovalStore;
+  let outputs: ReturnType<typeof createGuardOutputs>;
+  try {
+    outputs = createGuardOutputs(options.outputs ?? {}, audit, now);
+    const devices = mode === "shadow" ? [] : [...new Set([...devicesToLock(policies), ...outputs.devices])].sort();
+    if (options.deviceLocks !== false && devices.length > 0) {
+      locks = lockDevices(devices, {
+        folder: options.deviceLocks ?? defaultDeviceLockFolder(),
+        holder: `the guard of ${audit.file}`,
+      });
     }
-    return state;
-  };
+    store =
+      typeof options.approvals === "string"
+        ? fileApprovalStore(options.approvals)
+        : (options.approvals ?? memoryApprovalStore());
+  } catch (error) {
+    locks?.release();
+    if (ownsAudit) audit.close();
+    throw error;
+  }
+  const book = createProposalBook(store, identity);
+  const executor = createExecutor({ plant, audit, policies, interlocks, outputs, now });
+  const decider = createDecider({ audit, book, executor, isClosed: () => closed });
+  const { proposeOne, sendOne } = createProposer({
+    identity,
+    mode,
+    ttl,
+    policies,
+    audit,
+    book,
+    executor,
+    outputs,
+    now,
+    isClosed: () => closed,
+  });
+  let inbox: Inbox;
+  try {
+    inbox = startInbox({
+      guard: identity,
+      store,
+      audit,
+      book,
+      decider,
+      now,
+      pollMs: options.decisionPollMs ?? 500,
+      allowSameProcessApproval: allowSameProcess,
+    });
+  } catch (error) {
+    locks?.release();
+    if (ownsAudit) audit.close();
+    throw error;
+  }
 
   function refuseWhenClosed(id = "-"): void {
     if (closed) throw new ApprovalError(id, "The write guard is closed; nothing more is proposed or written.");
   }
 
-  /** Serialises everything that checks and writes one tag, so two approvals never interleave. */
-  function withTagLock<T>(tag: string, run: () => Promise<T>): Promise<T> {
-    const next = (tagLocks.get(tag) ?? Promise.resolve()).then(run, run);
-    tagLocks.set(
-      tag,
-      next.catch(() => undefined),
-    );
-    return next;
-  }
+  const apiIdentity = (): DeciderIdentity => {
+    const user = osUser();
+    return { via: "api", pid: process.pid, ...(user ? { osUser: user } : {}) };
+  };
 
-  function verdictsFor(proposal: Pick<Proposal, "tag" | "value" | "expiresAt">, snapshot: Snapshot<TTags>) {
-    const known = Object.hasOwn(plant.tags, proposal.tag);
-    const state = known ? stateOf(proposal.tag) : {};
-    if (known && state.outcomeUnknown) {
-      const sample = snapshot.sample(proposal.tag as TagName<TTags>);
-      if (sample.quality !== "bad" && sample.value !== undefined && !sample.stale) {
-        state.outcomeUnknown = false;
-        audit.append({
-          type: "note",
-          tag: proposal.tag,
-          note: "read back after an unknown outcome",
-          value: sample.value,
-        });
-      }
-    }
-    return evaluateProposal({
-      tagName: proposal.tag,
-      tag: known ? (plant.tags[proposal.tag] as AnyTag) : undefined,
-      value: proposal.value,
-      snapshot,
-      now: now(),
-      lastWriteTime: state.lastWriteTime,
-      outcomeUnknown: state.outcomeUnknown === true,
-      expiresAt: proposal.expiresAt,
-      interlocks: known ? (options.interlocks ?? []) : [],
-    });
-  }
-
-  function settle(proposal: Proposal, detail: string): Proposal {
-    store.withdraw(proposal.id);
-    store.recordResult({ id: proposal.id, state: proposal.state, detail });
-    const settled = [...proposals.values()].filter((item) => item.state !== "pending");
-    for (const old of settled.slice(0, Math.max(0, settled.length - keptSettled))) proposals.delete(old.id);
-    return publicCopy(proposal);
-  }
-
-  /** Runs an approved proposal. The caller has already moved it out of "pending", synchronously. */
-  function execute(proposal: Proposal, by: string): Promise<Proposal> {
-    return withTagLock(proposal.tag, async () => {
-      const snapshot = await plant.read();
-      const verdicts = verdictsFor(proposal, snapshot);
-      const failed = verdicts.filter((verdict) => !verdict.passed);
-      if (failed.length > 0 || closed) {
-        proposal.state = "refused";
-        const note = closed ? "the guard closed before the write" : "failed the re-check at approval";
-        audit.append({ type: "decision", proposalId: proposal.id, decision: "refused", by, verdicts, note });
-        return settle(proposal, failed.map((verdict) => `${verdict.code}: ${verdict.detail}`).join("; ") || note);
-      }
-      audit.append({ type: "decision", proposalId: proposal.id, decision: "approved", by, verdicts });
-      proposal.outcome = await executeProposal(proposal, plant, audit, stateOf(proposal.tag), now);
-      proposal.state = "executed";
-      return settle(proposal, `write ${proposal.outcome.write}, read-back ${proposal.outcome.readBack}`);
-    });
-  }
-
-  /** Applies a decision to a pending proposal. Synchronous up to `execute`, so nothing can decide it twice. */
-  function applyDecision(
-    proposal: Proposal,
-    decision: "approve" | "reject",
-    by: string,
-    time: number,
-    reason?: string,
-  ) {
-    if (proposal.state !== "pending") {
-      audit.append({
-        type: "decision",
-        proposalId: proposal.id,
-        decision: "refused",
-        by,
-        code: "already-decided",
-        detail: `state ${proposal.state}`,
-      });
-      throw new ApprovalError(
-        proposal.id,
-        `Proposal ${proposal.id} was already decided (${proposal.state}${proposal.decidedBy ? ` by ${proposal.decidedBy}` : ""}); an approval can be used once.`,
+  async function decide(id: string, decision: "approve" | "reject", options: DecideOptions, reason?: string) {
+    refuseWhenClosed(id);
+    const by = typeof options?.by === "string" ? options.by.trim() : "";
+    const proposal = book.get(id);
+    const who = apiIdentity();
+    if (!by) {
+      decider.refuse(id, "blank-approver", "the decision names no person (by)", undefined, who);
+      throw new DecisionRefused(
+        id,
+        "blank-approver",
+        'An approval or rejection needs the name of the person deciding: { by: "alice" }.',
       );
     }
-    proposal.decidedBy = by;
-    if (decision === "reject") {
-      proposal.state = "declined";
-      audit.append({ type: "decision", proposalId: proposal.id, decision: "rejected", by, reason });
-      return Promise.resolve(settle(proposal, `rejected by ${by}${reason ? `: ${reason}` : ""}`));
+    if (!proposal) {
+      decider.refuse(id, "unknown-proposal", `no proposal ${id} in this guard`, by, who);
+      throw new DecisionRefused(
+        id,
+        "unknown-proposal",
+        `No proposal ${id} here. Run "plantwire proposals" to list pending ones.`,
+      );
     }
-    if (time > proposal.expiresAt) {
-      proposal.state = "refused";
-      const detail = `its approval window closed at ${new Date(proposal.expiresAt).toISOString()}`;
-      audit.append({ type: "decision", proposalId: proposal.id, decision: "refused", by, code: "expired", detail });
-      settle(proposal, `expired: ${detail}`);
-      throw new ApprovalError(proposal.id, `Proposal ${proposal.id} cannot be approved: ${detail}`);
+    if (options.digest !== undefined && options.digest !== proposal.digest) {
+      decider.refuse(id, "digest-mismatch", "the decision was made on something other than this proposal", by, who);
+      throw new DecisionRefused(
+        id,
+        "digest-mismatch",
+        `Proposal ${id} changed from what was shown; show it again and decide on that.`,
+      );
     }
-    proposal.state = "approved";
-    return execute(proposal, by);
+    if (decision === "approve" && !allowSameProcess) {
+      decider.refuse(id, "same-process", "approved through the API of the process that proposed it", by, who);
+      throw new DecisionRefused(
+        id,
+        "same-process",
+        `Proposal ${id} cannot be approved by the process that proposed it. A person approves it with "plantwire approve ${id} --by <name>" (or create the guard with allowSameProcessApproval: true where a person stands behind this call).`,
+      );
+    }
+    return decider.apply(proposal, { decision, by, identity: who, ...(reason ? { reason } : {}) }, now());
   }
 
-  async function decide(id: string, decision: "approve" | "reject", by: string, reason?: string): Promise<Proposal> {
-    refuseWhenClosed(id);
-    if (typeof by !== "string" || by.trim().length === 0) {
-      throw new ApprovalError(id, 'An approval or rejection needs the name of the person deciding: { by: "alice" }.');
+  function checkReason(proposeOptions: ProposeOptions | undefined): void {
+    if (typeof proposeOptions?.reason !== "string") {
+      throw new ConfigError([
+        { path: "reason", message: "missing", fix: "give every proposal a reason, e.g. { reason: advice.why }" },
+      ]);
     }
-    const proposal = proposals.get(id);
-    if (!proposal)
-      throw new ApprovalError(id, `No proposal ${id} here. Run "plantwire proposals" to list pending ones.`);
-    if (
-      proposal.state === "pending" &&
-      !store.claim({ id, decision, by, time: now(), ...(reason ? { reason } : {}) })
-    ) {
-      // Decided elsewhere (the CLI) but not yet picked up: apply that decision, then refuse this one.
-      const recorded = store.decision(id);
-      if (recorded)
-        await applyDecision(proposal, recorded.decision, recorded.by, recorded.time, recorded.reason).catch(() => {});
-    }
-    return applyDecision(proposal, decision, by.trim(), now(), reason);
   }
-
-  // Decisions made by the CLI in another process arrive through the store.
-  const poller = setInterval(() => {
-    for (const proposal of proposals.values()) {
-      if (proposal.state !== "pending") continue;
-      const recorded = store.decision(proposal.id);
-      if (recorded) {
-        applyDecision(proposal, recorded.decision, recorded.by, recorded.time, recorded.reason).catch(() => {});
-      } else if (now() > proposal.expiresAt) {
-        proposal.state = "refused";
-        audit.append({
-          type: "decision",
-          proposalId: proposal.id,
-          decision: "refused",
-          by: "guard",
-          code: "expired",
-          detail: "no decision within its TTL",
-        });
-        settle(proposal, "expired: no decision within its TTL");
-      }
-    }
-  }, options.decisionPollMs ?? 500);
-  poller.unref();
 
   return {
     async propose(values, proposeOptions) {
       refuseWhenClosed();
-      if (typeof proposeOptions?.reason !== "string") {
-        throw new ConfigError([
-          { path: "reason", message: "missing", fix: "give every proposal a reason, e.g. { reason: advice.why }" },
-        ]);
-      }
+      checkReason(proposeOptions);
       const snapshot = await plant.read();
       refuseWhenClosed();
       const created: Proposal[] = [];
-      const promptHash =
-        proposeOptions.promptHash ?? (proposeOptions.prompt ? sha256(proposeOptions.prompt) : undefined);
-      const origin = { loop: proposeOptions.loop, modelId: proposeOptions.modelId, promptHash };
       for (const [tag, value] of Object.entries(values as Record<string, unknown>)) {
-        const createdAt = now();
-        const base = {
-          id: randomUUID(),
-          tag,
-          value,
-          reason: proposeOptions.reason.slice(0, 2000),
-          origin,
-          createdAt,
-          expiresAt: createdAt + ttl,
-        };
-        const known = Object.hasOwn(plant.tags, tag);
-        const verdicts = verdictsFor(base, snapshot);
-        const definition = known ? (plant.tags[tag] as AnyTag) : undefined;
-        const disposition = dispositionOf(verdicts, mode, definition, value);
-        const current = known ? snapshot.sample(tag as TagName<TTags>).value : undefined;
-        const state = disposition === "rejected" ? "rejected" : disposition === "shadow" ? "shadowed" : "pending";
-        const proposal: Proposal = { ...base, current, verdicts, state };
-        proposals.set(proposal.id, proposal);
-        auditProposal(audit, proposal, snapshot, disposition);
-        if (disposition === "automatic") {
-          store.claim({ id: proposal.id, decision: "approve", by: "automatic", time: createdAt });
-          created.push(await applyDecision(proposal, "approve", "automatic", createdAt));
-          continue;
+        try {
+          created.push(await proposeOne(tag, value, proposeOptions, snapshot));
+        } catch (error) {
+          // The audit failed while recording this proposal: it latched, and this and every later proposal is refused.
+          if (!audit.failure) throw error;
+          created.push(await proposeOne(tag, value, proposeOptions, snapshot));
         }
-        if (disposition === "pending-approval") {
-          store.publish({
-            id: proposal.id,
-            tag,
-            value,
-            current,
-            reason: proposal.reason,
-            createdAt,
-            expiresAt: proposal.expiresAt,
-            ...(origin.loop ? { loop: origin.loop } : {}),
-            ...(origin.modelId ? { modelId: origin.modelId } : {}),
-          });
-        }
-        created.push(publicCopy(proposal));
       }
       return created;
     },
-    approve: (id, { by }) => decide(id, "approve", by),
-    reject: (id, { by, reason }) => decide(id, "reject", by, reason),
-    pending: () => [...proposals.values()].filter((proposal) => proposal.state === "pending").map(publicCopy),
+    async send(name, item, proposeOptions) {
+      refuseWhenClosed();
+      checkReason(proposeOptions);
+      try {
+        return await sendOne(name, item, proposeOptions);
+      } catch (error) {
+        if (!audit.failure) throw error;
+        return sendOne(name, item, proposeOptions);
+      }
+    },
+    approve: (id, by) => decide(id, "approve", by),
+    reject: (id, by) => decide(id, "reject", by, by?.reason),
+    pending: () => book.pending().map(publicCopy),
     get: (id) => {
-      const proposal = proposals.get(id);
+      const proposal = book.get(id);
       return proposal ? publicCopy(proposal) : undefined;
     },
     rejectAnswer(answer, origin) {
       refuseWhenClosed();
+      if (audit.failure) return;
       const raw = String(answer.rawText);
       const promptHash = origin.promptHash ?? (origin.prompt ? sha256(origin.prompt) : undefined);
       audit.append({
@@ -330,12 +226,23 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
         rawTextHash: sha256(raw),
       });
     },
+    status() {
+      const failure = audit.failure;
+      return {
+        identity,
+        audit: failure ? { state: "failed", code: failure.code, reason: failure.message } : { state: "ok" },
+        pending: book.pending().length,
+        devices: locks?.devices ?? [],
+        closed,
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(poller);
-      await Promise.allSettled([...tagLocks.values()]);
-      if (ownsAudit) audit.close();
+      inbox.stop();
+      await executor.drain();
+      locks?.release();
+      if (ownsAudit) await audit.close();
     },
   };
 }

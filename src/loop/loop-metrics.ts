@@ -3,6 +3,7 @@
  * then). Listens on loopback unless told otherwise: metrics reveal plant activity.
  */
 import type { Server } from "node:http";
+import type { GuardStatus } from "../guard/write-guard.js";
 import { loadOptionalDependency } from "../optional-dependency.js";
 import type { Plant } from "../plant.js";
 import type { TagDefinitions } from "../tags.js";
@@ -14,6 +15,8 @@ type PromClient = typeof import("prom-client");
 export interface MetricsOptions<TTags extends TagDefinitions> {
   loops: readonly Loop[];
   plant?: Plant<TTags>;
+  /** Guards whose audit state and pending proposals are shown. */
+  guards?: readonly { status(): GuardStatus }[];
   /** @default 9464 */
   port?: number;
   /** @default "127.0.0.1" */
@@ -86,6 +89,29 @@ export async function metricsRegistry<TTags extends TagDefinitions>(
         const value = status.state === "connected" ? 1 : status.state === "degraded" ? 0.5 : 0;
         this.set({ adapter, state: status.state }, value);
       }
+    },
+  });
+  new prom.Gauge({
+    name: "plantwire_guard_audit_ok",
+    help: "1 while the guard's audit log records; 0 once an append failed (every proposal is refused until a restart)",
+    labelNames: ["guard", "code"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const guard of options.guards ?? []) {
+        const status = guard.status();
+        this.set({ guard: status.identity, code: status.audit.code ?? "" }, status.audit.state === "ok" ? 1 : 0);
+      }
+    },
+  });
+  new prom.Gauge({
+    name: "plantwire_guard_pending_proposals",
+    help: "Proposals waiting for a person",
+    labelNames: ["guard"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const guard of options.guards ?? []) this.set({ guard: guard.status().identity }, guard.status().pending);
     },
   });
   return registry;

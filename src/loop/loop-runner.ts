@@ -93,7 +93,17 @@ export interface Loop {
 }
 
 function emptyMetrics(): LoopMetrics {
-  const proposals = { rejected: 0, shadowed: 0, pending: 0, approved: 0, declined: 0, refused: 0, executed: 0 };
+  const proposals = {
+    rejected: 0,
+    shadowed: 0,
+    pending: 0,
+    approved: 0,
+    declined: 0,
+    refused: 0,
+    superseded: 0,
+    abandoned: 0,
+    executed: 0,
+  };
   return {
     runs: 0,
     failedRuns: 0,

@@ -2,6 +2,7 @@
  * An in-memory adapter for tests, examples and glue-script prototyping: scriptable values and faults, and a record
  * of every write. It implements the full adapter contract, so anything that works on it works on a real adapter.
  */
+import { randomUUID } from "node:crypto";
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
@@ -77,6 +78,8 @@ interface Entry {
 /** Creates a memory adapter. */
 export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
   const name = options.name ?? "memory";
+  // The store lives in this object alone, so two memory adapters never share a device, whatever their names.
+  const device = `memory:${name}#${randomUUID()}`;
   const store = new Map<string, Entry>();
   const listeners = new Set<{ keys: Map<string, string[]>; listener: SampleListener }>();
   const writes: MemoryWrite[] = [];
@@ -186,6 +189,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       }
       return adapter.key(key);
     },
+    deviceOf: () => device,
     getInstance: () => (status.get().state === "connected" ? store : undefined),
     key: (key: string) => ({ adapter, address: { key }, label: `${name}:${key}` }),
     set,

@@ -4,7 +4,7 @@
  * and its explanation arrives on the simulator's MQTT broker and as a shift-log row in SQLite. Nothing is written to
  * the plant.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -50,6 +50,7 @@ describe("alarm-explainer against the simulator", () => {
       mqttUrl: simulator.urls.mqtt,
       shiftLogUrl: `sqlite:${shiftLogFile}`,
       model: openaiModel({ baseURL: server.baseURL, apiKey: "test", model: "scripted" }),
+      audit: join(folder, "explainer-audit.jsonl"),
       log: (line) => lines.push(line),
     });
     try {
@@ -103,8 +104,21 @@ describe("alarm-explainer against the simulator", () => {
 
       // It only reads and reports: the setpoint is where it was.
       expect(simulator.model.values.speedSetpoint).toBe(setpointBefore);
+      // The model's text left only as guarded outputs, each on the audit before it was sent, and after it.
+      const records = readFileSync(join(folder, "explainer-audit.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { type: string; output?: string; tag?: string; write?: string });
+      const attempts = records.filter((record) => record.type === "attempt").map((record) => record.output);
+      expect(attempts.slice(0, 2)).toEqual(["explanation", "shiftLog"]);
+      const outcomes = records.filter((record) => record.type === "outcome").slice(0, 2);
+      expect(outcomes.map((record) => [record.tag, record.write])).toEqual([
+        ["output:explanation", "written"],
+        ["output:shiftLog", "written"],
+      ]);
     } finally {
       await explainer.loop.stop();
+      await explainer.guard.close();
       await explainer.plant.close();
       await explainer.bus.close();
       await explainer.shiftLog.close();

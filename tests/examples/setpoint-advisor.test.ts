@@ -6,6 +6,7 @@ import { startOpenAITestServer, waitFor } from "plantwire/testing";
 import { describe, expect, it } from "vitest";
 import { startSetpointAdvisor } from "../../examples/setpoint-advisor.js";
 import { startPlantSimulator } from "../../src/sim/plant-simulator.js";
+import { runCli } from "../support/cli-process.js";
 
 describe("setpoint-advisor against the simulator", () => {
   it("changes the drive's setpoint only after a person approves, and reads it back", async () => {
@@ -33,8 +34,12 @@ describe("setpoint-advisor against the simulator", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(simulator.model.values.speedSetpoint).toBe(before); // nothing written without approval
       const [pending] = guard.pending();
-      const done = await guard.approve(pending!.id, { by: "shift lead" });
-      expect(done.outcome).toMatchObject({ write: "written", readBack: "verified" });
+      // A person approves from a terminal, in a process of their own: the proposing process cannot.
+      await expect(guard.approve(pending!.id, { by: "shift lead" })).rejects.toThrow(/allowSameProcessApproval/);
+      const approved = await runCli("approve", pending!.id, "--by", "shift lead", "--dir", join(folder, "approvals"));
+      expect(approved.stdout).toContain("Result: executed: write written, read-back verified");
+      expect(approved.code).toBe(0);
+      expect(guard.get(pending!.id)).toMatchObject({ state: "executed", decidedBy: "shift lead" });
       expect(await waitFor(() => simulator.model.values.speedSetpoint === before + 60, 3000)).toBe(true);
       expect(server.requests.length).toBeGreaterThanOrEqual(1);
     } finally {

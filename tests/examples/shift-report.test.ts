@@ -80,6 +80,7 @@ describe("shift-report against the simulator's historian", () => {
       schedule: "* * * * * *", // every second, so the test sees the cron trigger fire
       shiftMs: 60_000,
       model: openaiModel({ baseURL: server.baseURL, apiKey: "test", model: "scripted" }),
+      audit: join(folder, "report-audit.jsonl"),
       log: () => {},
     });
     try {
@@ -113,8 +114,13 @@ describe("shift-report against the simulator's historian", () => {
       expect(markdown).toContain(answer.handover);
       expect(markdown).toMatch(/^vibration n=\d+ /m); // the data behind it
       expect(simulator.model.values.speedSetpoint).toBe(setpointBefore); // reads and reports only
+      // The row left as a guarded output: on the audit before and after it was written.
+      const audit = readFileSync(join(folder, "report-audit.jsonl"), "utf8");
+      expect(audit).toContain('"output":"shiftLog"');
+      expect(audit).toMatch(/"type":"outcome"[^\n]*"write":"written"|"write":"written"[^\n]*"type":"outcome"/);
     } finally {
       await report.loop.stop();
+      await report.guard.close();
       await report.plant.close();
       await report.shiftLog.close();
       await server.close();
@@ -131,6 +137,7 @@ describe("shift-report against the simulator's historian", () => {
       shiftMs: 60_000,
       runNow: true,
       model: shiftReportStandIn,
+      audit: join(folder, "stand-in-audit.jsonl"),
       log: () => {},
     });
     try {
@@ -142,6 +149,7 @@ describe("shift-report against the simulator's historian", () => {
       expect(readFileSync(data.file as string, "utf8")).toContain("Written by function:shift report rule.");
     } finally {
       await report.loop.stop();
+      await report.guard.close();
       await report.plant.close();
       await report.shiftLog.close();
     }

@@ -1,32 +1,18 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runCli as cli } from "../support/cli-process.js";
 import { pumpStation } from "./guard-fixture.js";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const bin = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url));
-
-/** Runs the real CLI in its own process, as plant staff would. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", bin, ...args], {
-      cwd: root,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 describe("approvals from the command line, in another process", () => {
   it("lists, approves once, rejects, and verifies the audit", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "plantwire-approvals-")), "approvals");
-    const { drive, guard, plant, auditFile } = pumpStation({ approvals: dir, decisionPollMs: 50 });
+    const { drive, guard, plant, auditFile } = pumpStation({
+      approvals: dir,
+      decisionPollMs: 50,
+      allowSameProcessApproval: false,
+    });
 
     const [toApprove] = await guard.propose({ speed: 1030 }, { reason: "hold 6 bar", loop: "advisor" });
     const [toReject] = await guard.propose({ limit: 11 }, { reason: "raise the limit" });
@@ -37,14 +23,14 @@ describe("approvals from the command line, in another process", () => {
     expect(listed.stdout).toContain("loop advisor");
 
     const approved = await cli("approve", toApprove!.id, "--by", "alice", "--dir", dir, "--wait-ms", "10000");
-    expect(approved.stdout).toContain("Result: executed: write written, read-back verified");
+    expect(approved.stdout).toContain("Approved by alice. Result: executed: write written, read-back verified");
     expect(approved.code).toBe(0);
     expect(drive.writes.map((write) => write.value)).toEqual([1030]);
     expect(guard.get(toApprove!.id)).toMatchObject({ state: "executed", decidedBy: "alice" });
 
     const again = await cli("approve", toApprove!.id, "--by", "mallory", "--dir", dir);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain("already decided");
+    expect(again.stderr).toContain("no longer pending (executed");
 
     const rejected = await cli("reject", toReject!.id, "--by", "bob", "--reason", "not today", "--dir", dir);
     expect(rejected.code).toBe(0);

@@ -1,17 +1,19 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AuditLog, type AuditRecord, verifyAuditLog } from "plantwire";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const child = fileURLToPath(new URL("../support/audit-crash-child.ts", import.meta.url));
 
 describe("audit crash safety", () => {
   it("a process killed between attempt and outcome leaves a verifiable log, marked unfinished on reopen", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "plantwire-crash-")), "audit.jsonl");
+    const folder = mkdtempSync(join(tmpdir(), "plantwire-crash-"));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const file = join(folder, "audit.jsonl");
     const run = spawnSync(process.execPath, ["--import", "tsx", child, file], { cwd: root, encoding: "utf8" });
     expect(run.signal, run.stderr).toBe("SIGKILL");
     const before = readFileSync(file, "utf8")

@@ -2,10 +2,17 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuditLog, type AuditRecord, ConfigError, verifyAuditLog } from "plantwire";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
 
 function freshLog(): string {
-  return join(mkdtempSync(join(tmpdir(), "plantwire-audit-")), "audit.jsonl");
+  const folder = mkdtempSync(join(tmpdir(), "plantwire-audit-"));
+  folders.push(folder);
+  return join(folder, "audit.jsonl");
 }
 
 function lines(file: string): string[] {

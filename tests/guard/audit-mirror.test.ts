@@ -31,7 +31,7 @@ describe("audit mirror into the SQL sink", () => {
     const plant = createPlant({
       tags: defineTags({ limit: float({ range: [0, 16], source: drive.key("limit"), write: { range: [1, 12] } }) }),
     });
-    const guard = createGuard({ plant, audit: log });
+    const guard = createGuard({ plant, audit: log, allowSameProcessApproval: true });
     const [proposal] = await guard.propose({ limit: 9 }, { reason: "mirror test" });
     await guard.approve(proposal!.id, { by: "alice" });
     await guard.propose({ limit: 99 }, { reason: "out of range" });

@@ -46,7 +46,7 @@ describe("T10 through the guard to the Modbus simulator", () => {
     simulator.setTag(addressOf.mode, 1);
     const plant = createPlant({ tags });
     const audit = join(mkdtempSync(join(tmpdir(), "plantwire-t10-modbus-")), "audit.jsonl");
-    const guard = createGuard({ plant, audit });
+    const guard = createGuard({ plant, audit, allowSameProcessApproval: true });
     const seen: { tag: string; value: unknown; before: unknown }[] = [];
     await fc.assert(
       fc.asyncProperty(fc.array(proposal, { minLength: 1, maxLength: 8 }), async (steps) => {

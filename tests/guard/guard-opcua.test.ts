@@ -42,7 +42,7 @@ describe("T10 through the guard to the OPC UA simulator", () => {
     });
     const plant = createPlant({ tags });
     const audit = join(folder, "audit.jsonl");
-    const guard = createGuard({ plant, audit });
+    const guard = createGuard({ plant, audit, allowSameProcessApproval: true });
     const seen: { value: number; before: number }[] = [];
     try {
       await fc.assert(

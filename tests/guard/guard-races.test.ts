@@ -81,7 +81,7 @@ describe("guard races and misuse", () => {
       limit: float({ range: [0, 16], source: drive.key("limit"), write: { range: [1, 12], minIntervalMs: 3_600_000 } }),
     });
     const plant = createPlant({ tags });
-    const first = createGuard({ plant, audit: file });
+    const first = createGuard({ plant, audit: file, allowSameProcessApproval: true });
     const [proposal] = await first.propose({ limit: 6 }, { reason: "r" });
     await first.approve(proposal!.id, { by: "alice" });
     await first.close();

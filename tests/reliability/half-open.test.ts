@@ -96,7 +96,7 @@ async function proposeAndApprove(
 async function halfOpen(rig: Rig, label: string): Promise<void> {
   const { plant, adapter, proxy } = rig;
   const audit = join(temporaryFolder(`${label}-audit`), "audit.jsonl");
-  const guard = createGuard({ plant, audit });
+  const guard = createGuard({ plant, audit, allowSameProcessApproval: true });
   cleanups.push(() => guard.close());
 
   // A good snapshot first: these are the values the blackhole must never pass off as current.

@@ -89,7 +89,7 @@ describe("plant simulator, Sparkplug B view", () => {
       writeTimeoutMs: 10_000,
     });
     const plant = createPlant({ tags: sparkplugStationTags(host) });
-    const guard = createGuard({ plant, audit: join(folder, "audit.jsonl") });
+    const guard = createGuard({ plant, audit: join(folder, "audit.jsonl"), allowSameProcessApproval: true });
     try {
       const before = await plant.read();
       const target = before.value("speedSetpoint") + 80;

@@ -57,7 +57,11 @@ describe("plant simulator", () => {
       expect(fromOpcua.value("mode")).toBe("AUTO");
       expect(fromOpcua.value("alarmText")).toBe("");
 
-      const guard = createGuard({ plant: viaModbus, audit: join(folder, "audit.jsonl") });
+      const guard = createGuard({
+        plant: viaModbus,
+        audit: join(folder, "audit.jsonl"),
+        allowSameProcessApproval: true,
+      });
       const current = (await viaModbus.read()).value("speedSetpoint");
       const [proposal] = await guard.propose({ speedSetpoint: current + 80 }, { reason: "raise pressure" });
       const done = await guard.approve(proposal!.id, { by: "test" });

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { defineTags, float } from "plantwire";
-import { createPlantwireSchema, plantwireHistorian, type SqlClient, sql } from "plantwire/sql";
+import { createPlantwireSchema, plantwireEventsTemplate, plantwireHistorian, type SqlClient, sql } from "plantwire/sql";
 import { describe, expect, it } from "vitest";
 import { execRaw, testDatabases, uniqueSuffix } from "./sql-databases.js";
 
@@ -70,16 +70,17 @@ for (const database of databases) {
           const db = sql({
             dialect: "postgres",
             client: { query: single.query.bind(single) },
-            templates: { samples: { table: historian.table, columns: ["tag", "time", "value"] } },
+            // Events, not samples: the general insert refuses the table of a writable tag (T20).
+            templates: { events: plantwireEventsTemplate(prefix) },
           });
           await db.connect();
           const source = db.narrow(historian, "flow");
           const tags = defineTags({ flow: float({ source, write: { range: [0, 100] } }) });
           const bound = { name: "flow", definition: tags.flow, address: source.address };
-          // A batch that fails (NULL tag) and a write issued while it runs: the write must survive the rollback.
-          const failing = db.insert("samples", [
-            { tag: "flow", time: new Date(Date.now() - 5000), value: 1 },
-            { tag: null, time: new Date(), value: 2 },
+          // A batch that fails (NULL kind) and a write issued while it runs: the write must survive the rollback.
+          const failing = db.insert("events", [
+            { time: new Date(Date.now() - 5000), kind: "note" },
+            { time: new Date(), kind: null },
           ]);
           // Let BEGIN go out first, so the write is issued while the transaction is open.
           await new Promise((resolve) => setImmediate(resolve));
@@ -90,6 +91,8 @@ for (const database of databases) {
           expect(sample?.value).toBe(42);
           const rows = await execRaw("postgres", single, `SELECT COUNT(*) AS c FROM ${historian.table}`);
           expect(Number(Object.values(rows[0] as object)[0])).toBe(1);
+          const events = await execRaw("postgres", single, `SELECT COUNT(*) AS c FROM ${prefix}_events`);
+          expect(Number(Object.values(events[0] as object)[0])).toBe(0);
           await db.close();
         } finally {
           for (const table of [historian.table, `${prefix}_events`]) {

@@ -14,6 +14,6 @@ drive.write = async () => {
 };
 const tags = defineTags({ limit: float({ range: [0, 16], source: drive.key("limit"), write: { range: [1, 12] } }) });
 const plant = createPlant({ tags });
-const guard = createGuard({ plant, audit: auditFile });
+const guard = createGuard({ plant, audit: auditFile, allowSameProcessApproval: true });
 const [proposal] = await guard.propose({ limit: 9 }, { reason: "crash test" });
 await guard.approve(proposal!.id, { by: "tester" });
