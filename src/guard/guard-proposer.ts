@@ -6,6 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { AuditLog } from "../audit/audit-log.js";
 import { sha256 } from "../audit/audit-record.js";
+import { toJsonValue } from "../audit/canonical-json.js";
+import { deepFreeze } from "../deep-freeze.js";
 import type { Snapshot } from "../sample.js";
 import type { AnyTag, TagDefinitions, TagName } from "../tags.js";
 import type { ProposeOptions } from "./guard-api.js";
@@ -157,7 +159,10 @@ export function createProposer<TTags extends TagDefinitions>(parts: ProposerPart
     );
   }
 
-  function sendOne(name: string, item: unknown, proposeOptions: ProposeOptions) {
+  function sendOne(name: string, given: unknown, proposeOptions: ProposeOptions) {
+    // Read once, as plain JSON data, frozen: what is checked is what is audited and what is sent (a getter, a Proxy
+    // or a toJSON cannot show the checks one thing and the broker another).
+    const item = deepFreeze(toJsonValue(given));
     const createdAt = now();
     const expiresAt = createdAt + ttl;
     const failedAudit = auditFailure();

@@ -107,4 +107,45 @@ describe.skipIf(skip !== undefined)(`guarded outputs on Mosquitto and PostgreSQL
       await consumer.endAsync();
     }
   });
+
+  it("checks, audits and sends the same item: a getter cannot show the checks one topic and the broker another", async () => {
+    const prefix = uniquePrefix("guard-outputs-sly");
+    const drive = memoryAdapter({ name: "drive", values: { pressure: 6 } });
+    const plant = createPlant({ tags: defineTags({ pressure: float({ source: drive.key("pressure") }) }) });
+    const bus = mqtt({ url: services.mosquitto.url, name: "bus" });
+    const consumer = await rawClient(services.mosquitto.url);
+    const received: string[] = [];
+    consumer.on("message", (topic) => received.push(topic));
+    await consumer.subscribeAsync(`${prefix}/#`, { qos: 1 });
+    await bus.connect();
+    const audit = join(mkdtempSync(join(tmpdir(), "plantwire-outputs-")), "audit.jsonl");
+    const guard = createGuard({
+      plant,
+      audit,
+      writable: [],
+      outputs: { notes: { channel: bus.messageOutput({ topics: [`${prefix}/notes`] }) } },
+    });
+    try {
+      let reads = 0;
+      const sly = {
+        get topic() {
+          reads++;
+          return reads === 1 ? `${prefix}/notes` : `${prefix}/elsewhere`;
+        },
+        payload: "sly",
+      };
+      const sent = await guard.send("notes", sly, { reason: "r" });
+      expect(sent.state).toBe("executed");
+      expect(reads).toBe(1);
+      await bus.publish(`${prefix}/sentinel`, "end");
+      expect(await waitFor(() => received.includes(`${prefix}/sentinel`))).toBe(true);
+      expect(received).toEqual([`${prefix}/notes`, `${prefix}/sentinel`]);
+      const attempt = records(audit).find((record) => record.type === "attempt");
+      expect(attempt?.value).toEqual({ topic: `${prefix}/notes`, payload: "sly" });
+    } finally {
+      await guard.close();
+      await Promise.all([bus.close(), plant.close()]);
+      await consumer.endAsync();
+    }
+  });
 });
