@@ -11,7 +11,7 @@
  */
 import { decode as toonDecode, encode as toonEncode } from "@toon-format/toon";
 import { countTokens, decodeContext, encodeSnapshot, encodeWindow } from "../src/context/index.js";
-import { defineTags, float, goodSample, isWritable, type Sample, Snapshot, Window } from "../src/index.js";
+import { badSample, defineTags, float, goodSample, isWritable, type Sample, Snapshot, Window } from "../src/index.js";
 import { memoryAdapter } from "../src/testing/index.js";
 import { type BenchResult, ratioResult } from "./bench-kit.js";
 
@@ -95,16 +95,18 @@ function plain(
 }
 
 type Answers = Record<string, string>;
-type Reader = (name: string) => { values: number[]; range: readonly [number, number]; step: number };
+/** A tag's usable values (bad samples left out), its range, the step answers are given at, and its bad count. */
+type Reader = (name: string) => { values: number[]; range: readonly [number, number]; step: number; bad: number };
 
 function answer(names: readonly string[], read: Reader): Answers {
   const answers: Answers = {};
   const outside: string[] = [];
   for (const name of names) {
-    const { values, range, step } = read(name);
+    const { values, range, step, bad } = read(name);
     const decimals = Math.max(0, Math.round(-Math.log10(step)));
     answers[`max ${name}`] = Math.max(...values).toFixed(decimals);
     answers[`last ${name}`] = (values.at(-1) as number).toFixed(decimals);
+    answers[`bad ${name}`] = String(bad);
     if (values.some((value) => value < range[0] || value > range[1])) outside.push(name);
   }
   answers["out of range"] = outside.join(",");
@@ -114,11 +116,14 @@ function answer(names: readonly string[], read: Reader): Answers {
 // Each reader takes everything from its own encoding: values, range and the step answers are given at.
 function jsonReader(parsed: Plain): Reader {
   return (name) => {
-    const samples = parsed.samples[name] ?? [];
+    const entry = parsed.samples[name] ?? [];
+    const samples = Array.isArray(entry) ? entry : [entry];
+    const usable = samples.filter((sample) => sample.quality !== "bad" && typeof sample.value === "number");
     return {
-      values: (Array.isArray(samples) ? samples : [samples]).map((sample) => sample.value as number),
+      values: usable.map((sample) => sample.value as number),
       range: parsed.tags[name]?.range as [number, number],
       step: parsed.tags[name]?.resolution as number,
+      bad: samples.length - usable.length,
     };
   };
 }
@@ -129,10 +134,15 @@ function plantwireReader(text: string): Reader {
     const cells = decoded.snapshot
       ? [decoded.snapshot.get(name)]
       : (decoded.rows ?? []).map((row) => row.values.get(name));
-    const values = cells.map((cell) => cell?.value as number);
+    const usable = cells.filter((cell) => cell?.bad === undefined && typeof cell?.value === "number");
     // The resolution is not a header field: every number is written with exactly its tag's decimals.
-    const step = cells[0]?.step as number;
-    return { values, range: decoded.tags.get(name)?.range as [number, number], step };
+    const step = usable[0]?.step as number;
+    return {
+      values: usable.map((cell) => cell?.value as number),
+      range: decoded.tags.get(name)?.range as [number, number],
+      step,
+      bad: cells.filter((cell) => cell?.bad !== undefined).length,
+    };
   };
 }
 
@@ -152,7 +162,7 @@ function compare(label: string, names: readonly string[], baseline: Plain, encod
   const note = `${label}: ${agree}/${questions.length} answers identical across JSON, TOON and plantwire (out of range: ${fromPlantwire["out of range"] || "none"})`;
   const fidelity = ratioResult(
     `context: ${label} answer fidelity`,
-    { label: "questions (max, last, out of range)", value: questions.length, unit: "answers" },
+    { label: "questions (max, last, bad count, out of range)", value: questions.length, unit: "answers" },
     { label: "identical from JSON, TOON and plantwire", value: agree, unit: "answers" },
     { at: "least", ratio: 1 },
   );
@@ -205,40 +215,73 @@ function snapshotResults(variant: { descriptions: boolean; sharedRanges: boolean
   return results;
 }
 
-export default async function contextBench(): Promise<BenchResult[]> {
-  const windowTags = tagMap(10);
+/** A window to measure: `tags` tags × `rows` samples `stepMs` apart, optionally with a stretch of timed-out reads. */
+interface WindowCase {
+  readonly tags: number;
+  readonly rows: number;
+  readonly stepMs: number;
+  /** Rows [from, to) of every tag read as BAD(timeout). */
+  readonly badStretch?: readonly [number, number];
+  /** The bound on plantwire / JSON. */
+  readonly bound: number;
+}
+
+const windowCases: readonly WindowCase[] = [
+  { tags: 1, rows: 30, stepMs: 1000, bound: 0.3 },
+  { tags: 1, rows: 60, stepMs: 1000, badStretch: [20, 28], bound: 0.3 },
+  { tags: 3, rows: 60, stepMs: 1000, bound: 0.3 },
+  { tags: 10, rows: 60, stepMs: 1000, bound: 0.15 },
+  { tags: 50, rows: 1440, stepMs: 60_000, bound: 0.3 },
+];
+
+/** One window case against JSON and TOON, with its answer fidelity. */
+function windowResults(spec: WindowCase): BenchResult[] {
+  const windowTags = tagMap(spec.tags);
   const names = Object.keys(windowTags);
   const series = new Map<string, Sample[]>();
+  const [badFrom, badTo] = spec.badStretch ?? [0, 0];
   names.forEach((name, tagIndex) => {
     const high = (windowTags[name]?.range ?? [0, 1])[1];
     series.set(
       name,
-      Array.from({ length: 60 }, (_, row) =>
-        goodSample(sampleValue(tagIndex, row, high), start + row * 1000 + (tagIndex % 3), start + row * 1000),
-      ),
+      Array.from({ length: spec.rows }, (_, row) => {
+        const time = start + row * spec.stepMs;
+        // Sources stamp a few ms apart from tag to tag, as devices read in one poll do.
+        return row >= badFrom && row < badTo
+          ? badSample("timeout", undefined, time)
+          : goodSample(sampleValue(tagIndex, row, high), time + (tagIndex % 3), time);
+      }),
     );
   });
-  const window = new Window(windowTags, series, start, start + 60_000);
-  const windowText = encodeWindow(window).text;
-  const windowPlain = plain(windowTags, Object.fromEntries(series), { from: window.from, to: window.to });
-  const { note: windowFidelity, fidelity } = compare("window 10 tags × 60 samples", names, windowPlain, windowText);
-  const plantwireWindow = tokens("plantwire encodeWindow", windowText);
+  const window = new Window(windowTags, series, start, start + spec.rows * spec.stepMs);
+  const text = encodeWindow(window).text;
+  const baseline = plain(windowTags, Object.fromEntries(series), { from: window.from, to: window.to });
+  const label =
+    `window ${spec.tags} tag${spec.tags === 1 ? "" : "s"} × ${spec.rows} samples` +
+    (spec.badStretch ? `, ${badTo - badFrom} bad in a row` : "");
+  const compared = compare(label, names, baseline, text);
+  const candidate = tokens("plantwire encodeWindow", text);
+  const json = tokens("JSON.stringify", JSON.stringify(baseline));
+  // The cost of writing decimals instead of whole steps, for those who turn scaled columns off.
+  const decimals = countTokens(encodeWindow(window, { scaleColumns: false }).text);
+  const note = `${compared.note}; with decimal cells (scaleColumns: false) ${decimals} tokens, ${(decimals / json.value).toFixed(3)}× JSON`;
+  const { fidelity } = compared;
   return [
+    ratioResult(`context: ${label} vs JSON`, json, candidate, { at: "most", ratio: spec.bound }, note),
     ratioResult(
-      "context: window 10 tags × 60 samples vs JSON",
-      tokens("JSON.stringify", JSON.stringify(windowPlain)),
-      plantwireWindow,
-      { at: "most", ratio: 0.2 },
-      windowFidelity,
-    ),
-    ratioResult(
-      "context: window 10 tags × 60 samples vs TOON",
-      tokens("TOON 4.4", toonEncode(windowPlain)),
-      plantwireWindow,
+      `context: ${label} vs TOON`,
+      tokens("TOON 4.4", toonEncode(baseline)),
+      candidate,
       { at: "most", ratio: 1 },
-      windowFidelity,
+      note,
     ),
     fidelity,
+  ];
+}
+
+export default async function contextBench(): Promise<BenchResult[]> {
+  return [
+    ...windowCases.flatMap(windowResults),
     ...snapshotResults({ descriptions: true, sharedRanges: true }),
     ...snapshotResults({ descriptions: false, sharedRanges: true }),
     ...snapshotResults({ descriptions: true, sharedRanges: false }),

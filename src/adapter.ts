@@ -97,6 +97,18 @@ export interface Adapter<TAddress = unknown> {
   subscribe?(tags: readonly BoundTag<TAddress>[], listener: SampleListener): Promise<AdapterSubscription>;
   /** Writes one value, once. Present when `capabilities.write`. Not for glue scripts: writes go through the guard. */
   write?(tag: BoundTag<TAddress>, value: unknown): Promise<WriteResult>;
+  /**
+   * Whether a value fits what this tag's write will put on the wire (the register type after scaling, the node's
+   * DataType, float32 range, a Sparkplug datatype). Undefined when it fits, else the problem in plain words, e.g.
+   * "70000 does not fit uint16 (0..65535) after scale 1". The guard asks before a proposal is accepted, so a misfit is
+   * an `invalid-value` rejection, never an approved write that fails on the wire.
+   */
+  checkWrite?(tag: BoundTag<TAddress>, value: unknown): string | undefined;
+  /**
+   * Whether a value read back equals the one written, at the wire's precision (0.1 written as a float32 reads back
+   * 0.10000000149011612). Undefined leaves the comparison to the guard (equal within the tag's resolution).
+   */
+  sameOnWire?(tag: BoundTag<TAddress>, written: unknown, readBack: unknown): boolean | undefined;
   /** The current status. */
   status(): AdapterStatus;
   /** Calls `listener` on every status change; returns a function that stops it. */

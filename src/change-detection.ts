@@ -4,7 +4,7 @@ import { type AnyTag, absoluteDeadband } from "./tags.js";
 
 /**
  * True when `next` differs from the last reported sample: its quality or reason changed, or its value moved by
- * more than the tag's deadband (numeric tags) or changed at all (other tags).
+ * more than the tag's deadband (numeric tags) or changed at all (other tags; date-times by their instant).
  */
 export function isChange(tag: AnyTag, previous: Sample | undefined, next: Sample): boolean {
   if (!previous) return true;
@@ -14,6 +14,10 @@ export function isChange(tag: AnyTag, previous: Sample | undefined, next: Sample
     const deadband = absoluteDeadband(tag);
     const delta = Math.abs(next.value - (previous.value as number));
     return delta > deadband || Number.isNaN(delta);
+  }
+  // Dates are objects: two reads of one instant are different objects, so compare the instants (no deadband).
+  if (next.value instanceof Date && previous.value instanceof Date) {
+    return !Object.is(next.value.getTime(), previous.value.getTime());
   }
   return !Object.is(next.value, previous.value);
 }

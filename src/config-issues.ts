@@ -7,7 +7,7 @@ import type { ConfigIssue } from "./errors.js";
 
 /** Fix hints for well-known fields, by field name. */
 const fieldFixes: Record<string, string> = {
-  type: 'set type to one of "float", "integer", "boolean", "enum", "text"',
+  type: 'set type to one of "float", "integer", "boolean", "enum", "text", "datetime"',
   unit: 'give the engineering unit as text, e.g. "bar"',
   range: "write the range as [low, high] with low < high, in engineering units",
   resolution: "give the smallest meaningful step as a positive number, e.g. 0.01",

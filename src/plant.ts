@@ -216,7 +216,11 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     checkNames(watchOptions.tags, "plant.watch tags");
     const names = watchOptions.tags ?? (Object.keys(tags) as TagName<TTags>[]);
     const intervalMs = watchOptions.intervalMs ?? options.pollIntervalMs ?? 1000;
-    const reported = new Map<string, Sample & { stale?: boolean }>();
+    // Two samples per tag: the last one reported (what deadbands compare against) and the last one received (what
+    // staleness is judged on). A steady value inside its deadband is never reported again, so judging age on the
+    // reported sample would call a healthy tag stale and then good on its next poll, over and over.
+    const reported = new Map<string, TimedSample>();
+    const received = new Map<string, Sample>();
     const subscriptions: { close(): Promise<void> }[] = [];
     const timers: NodeJS.Timeout[] = [];
     let stopped = false;
@@ -224,6 +228,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     const deliver = (name: string, sample: Sample) => {
       const definition = tags[name];
       if (stopped || !definition) return;
+      received.set(name, sample);
       const timed: TimedSample = { ...sample, stale: isStale(sample, definition, now()) };
       const previous = reported.get(name);
       if (!isChange(definition, previous, sample) && previous?.stale === timed.stale) return;
@@ -291,13 +296,14 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
       if (!stopped) await startPolling(group, wanted);
     };
     await Promise.all([...selected(names)].map(([group, wanted]) => startGroup(group, wanted)));
-    // Subscribed tags go quiet when their source dies; re-judge staleness on the poll period so it is reported.
+    // Subscribed tags go quiet when their source dies; re-judge the latest received sample's age on the poll period
+    // so that silence is reported once, as a stale change.
     if (!stopped) {
       timers.push(
         setInterval(() => {
           for (const name of names) {
-            const last = reported.get(name);
-            if (last && !last.stale) deliver(name, last);
+            const latest = received.get(name);
+            if (latest && reported.get(name)?.stale === false) deliver(name, latest);
           }
         }, intervalMs),
       );

@@ -37,14 +37,14 @@ export interface TagMapFileOptions<TExpect extends TagExpectations = TagExpectat
   adapters: Readonly<Record<string, Adapter>>;
   /**
    * The tags the script relies on, by name, with their types (`"float"`, `"integer"`, `"boolean"`, `"enum"`,
-   * `"text"`). Each must be in the file with that type, else loading fails with a ConfigError listing every
+   * `"text"`, `"datetime"`). Each must be in the file with that type, else loading fails with a ConfigError listing every
    * mismatch. The file may hold other tags too: they are read like the rest, but only the expected names are typed.
-   * @default no expectations: any name type-checks and values are `number | boolean | string`
+   * @default no expectations: any name type-checks and values are `number | boolean | string | Date`
    */
   expect?: TExpect;
 }
 
-const tagTypes: readonly string[] = ["float", "integer", "boolean", "enum", "text"] satisfies TagType[];
+const tagTypes: readonly string[] = ["float", "integer", "boolean", "enum", "text", "datetime"] satisfies TagType[];
 
 const withArticle = (type: string) => `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 

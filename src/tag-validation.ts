@@ -63,8 +63,9 @@ function buildTagDefinitionSchema() {
         ...common,
       }),
       z.strictObject({ type: z.literal("text"), maxLength: z.number().int().positive().max(65_535), ...common }),
+      z.strictObject({ type: z.literal("datetime"), ...common }),
     ],
-    { error: () => 'unknown tag type (expected "float", "integer", "boolean", "enum" or "text")' },
+    { error: () => 'unknown tag type (expected "float", "integer", "boolean", "enum", "text" or "datetime")' },
   );
 }
 
@@ -119,6 +120,13 @@ function crossFieldIssues(name: string, tag: ParsedTag, prefix: readonly string[
       path: at("write"),
       message: `range, maxStep and automaticRange apply to numeric tags, not to ${tag.type} tags`,
       fix: "remove them from this tag's write policy",
+    });
+  }
+  if (tag.type === "datetime" && (tag.write?.maxRatePerSecond !== undefined || tag.write?.states !== undefined)) {
+    issues.push({
+      path: at("write"),
+      message: "maxRatePerSecond and states do not apply to datetime tags",
+      fix: "remove them from this tag's write policy (minIntervalMs, approval and shadow do apply)",
     });
   }
   if (tag.type === "enum" && tag.write?.states) {

@@ -98,8 +98,17 @@ export interface TextTag extends TagCommon {
   readonly write?: WritePolicy<string>;
 }
 
+/**
+ * A date-time tag: an OPC UA DateTime, a SQL timestamp, a batch start time. Its value is a `Date` (a valid one: an
+ * invalid date is a bad sample); the context shows it in ISO 8601 UTC, the audit stores it as ISO text.
+ */
+export interface DateTimeTag extends TagCommon {
+  readonly type: "datetime";
+  readonly write?: WritePolicy<Date>;
+}
+
 /** Any tag definition. */
-export type AnyTag = NumericTag | BooleanTag | EnumTag | TextTag;
+export type AnyTag = NumericTag | BooleanTag | EnumTag | TextTag | DateTimeTag;
 
 /** The kinds of tag. */
 export type TagType = AnyTag["type"];
@@ -111,6 +120,7 @@ export interface TagDefinitionByType {
   boolean: BooleanTag;
   enum: EnumTag;
   text: TextTag;
+  datetime: DateTimeTag;
 }
 
 /** The TypeScript type of a tag's value: number, boolean, a state name, or string. */
@@ -122,7 +132,9 @@ export type TagValue<TTag> = TTag extends NumericTag
       ? TState
       : TTag extends TextTag
         ? string
-        : never;
+        : TTag extends DateTimeTag
+          ? Date
+          : never;
 
 /** A map of tag names to definitions. */
 export type TagDefinitions = Readonly<Record<string, AnyTag>>;
@@ -163,6 +175,11 @@ export function enumeration<const TStates extends Record<string, number>>(
 /** A text tag with a maximum length. */
 export function text(options: Builder<TextTag>): TextTag {
   return { ...options, type: "text" };
+}
+
+/** A date-time tag, e.g. an OPC UA DateTime node or a SQL timestamp column. Its value is a `Date`. */
+export function dateTime(options: Builder<DateTimeTag>): DateTimeTag {
+  return { ...options, type: "datetime" };
 }
 
 /**

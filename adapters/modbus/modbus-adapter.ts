@@ -29,11 +29,13 @@ import type { ModbusDataType } from "./modbus-codec.js";
 import { type ModbusOptions, type ResolvedModbusOptions, resolveModbusOptions } from "./modbus-config.js";
 import { modbusDevice } from "./modbus-device.js";
 import { ModbusExceptionError } from "./modbus-errors.js";
+import { HoleRegistry, type ModbusHole } from "./modbus-holes.js";
 import { describePlan, type Plan } from "./modbus-planner.js";
 import { type CompiledPlan, compilePlan, readUnit } from "./modbus-reader.js";
 import { parseSourceEntry } from "./modbus-source.js";
 import { type ModbusOperation, ModbusTransport, type TransportState } from "./modbus-transport.js";
 import { encodeTagValue } from "./modbus-values.js";
+import { sameOnWire, writeProblem } from "./modbus-wire-check.js";
 
 /** A register data type (everything but bool, which coils, discrete inputs and `bit` give). */
 export type RegisterDataType = Exclude<ModbusDataType, "bool">;
@@ -75,6 +77,13 @@ export interface ModbusAdapter extends Adapter<ModbusAddress> {
   write(tag: BoundTag<ModbusAddress>, value: unknown): Promise<WriteResult>;
   /** Each unit's health, for units read so far. */
   unitStatus(): ModbusUnitStatus[];
+  /**
+   * The holes found in the devices' maps: ranges a unit answered with exception 2 (illegal data address). Reads
+   * never ask for them again; tags in one read bad (device-error) with the hole named.
+   */
+  holes(): ModbusHole[];
+  /** Forgets every hole, e.g. after the device's map changed; the next poll asks for full blocks again. */
+  forgetHoles(): void;
   /** The settings in force, defaults filled in. */
   readonly settings: ResolvedModbusOptions;
 }
@@ -95,6 +104,7 @@ export function modbus(options: ModbusOptions): ModbusAdapter {
   const status = new StatusTracker();
   const breakers = new Map<number, UnitBreaker>();
   const plans = new WeakMap<readonly BoundTag<ModbusAddress>[], CompiledPlan>();
+  const holes = new HoleRegistry();
   const onTransport = (state: TransportState, reason: string) => {
     if (state === "connecting") status.set("connecting", reason);
     else if (state === "open") refreshStatus();
@@ -125,8 +135,9 @@ export function modbus(options: ModbusOptions): ModbusAdapter {
   }
   const compiled = (tags: readonly BoundTag<ModbusAddress>[]) => {
     let plan = plans.get(tags);
-    if (!plan) {
-      plan = compilePlan(tags, settings.plannerFor, name);
+    // A hole found since the plan was made changes which blocks may be joined: plan again, once per new hole.
+    if (!plan || plan.holesVersion !== holes.version) {
+      plan = compilePlan(tags, settings.plannerFor, name, holes);
       plans.set(tags, plan);
     }
     return plan;
@@ -209,16 +220,20 @@ export function modbus(options: ModbusOptions): ModbusAdapter {
       if (signal?.aborted) throw new TimeoutError(`Modbus adapter "${name}": read aborted before it began`, 0);
       const plan = compiled(tags);
       const samples: Sample[] = new Array(tags.length);
-      for (const [index, problem] of plan.problems) samples[index] = badSample("config-error", `${name}: ${problem}`);
+      for (const [index, problem] of plan.problems) {
+        samples[index] = badSample(problem.reason, `${name}: ${problem.detail}`);
+      }
       const work: Promise<void>[] = [];
       for (const [unit, requests] of plan.units) {
-        work.push(readUnit(unit, requests, samples, transport, breakerFor(unit), name));
+        work.push(readUnit(unit, requests, samples, transport, breakerFor(unit), name, holes));
       }
       await Promise.all(work);
       refreshStatus();
       return samples;
     },
     write,
+    checkWrite: (tag, value) => writeProblem(tag.definition, tag.address, value),
+    sameOnWire: (tag, written, readBack) => sameOnWire(tag.definition, tag.address, written, readBack),
     status: () => status.get(),
     onStatus: (listener) => status.on(listener),
     deviceOf: (tag) => modbusDevice(settings, tag.address),
@@ -249,10 +264,12 @@ export function modbus(options: ModbusOptions): ModbusAdapter {
         { requests: plan.plan.requests, unplannable: [] },
         (index) => bound[index]?.name ?? `#${index}`,
       );
-      const problems = [...plan.problems.values()].map((problem) => `  cannot read: ${problem}`);
+      const problems = [...plan.problems.values()].map((problem) => `  cannot read: ${problem.detail}`);
       return problems.length === 0 ? text : `${text}\n${problems.join("\n")}`;
     },
     unitStatus,
+    holes: () => holes.list(),
+    forgetHoles: () => holes.clear(),
   };
   return adapter;
 }

@@ -4,6 +4,7 @@
  * computed once per tag list and reused on every poll.
  */
 import { isBitArea, type ModbusAddress, type ModbusArea } from "./modbus-address.js";
+import { type HoleRegistry, holeLabel, type ModbusHole } from "./modbus-holes.js";
 
 /** The protocol's own limits per read request. */
 export const protocolLimits = { registers: 125, bits: 2000 } as const;
@@ -55,10 +56,17 @@ export interface PlannedRequest {
   readonly items: readonly { readonly index: number; readonly offset: number }[];
 }
 
+/** A tag no request can serve: why, and the hole it sits in when the device refused its address before. */
+export interface UnplannedTag {
+  readonly index: number;
+  readonly reason: string;
+  readonly hole?: ModbusHole;
+}
+
 /** A plan: the requests, and the tags no request can serve (with why). */
 export interface Plan {
   readonly requests: readonly PlannedRequest[];
-  readonly unplannable: readonly { readonly index: number; readonly reason: string }[];
+  readonly unplannable: readonly UnplannedTag[];
 }
 
 interface OpenBlock {
@@ -69,8 +77,16 @@ interface OpenBlock {
   items: { index: number; offset: number }[];
 }
 
-/** Plans the read requests for `items`; `optionsFor(unit)` gives each unit's (resolved) planner options. */
-export function planRequests(items: readonly PlanItem[], optionsFor: (unit: number) => ResolvedPlannerOptions): Plan {
+/**
+ * Plans the read requests for `items`; `optionsFor(unit)` gives each unit's (resolved) planner options. Known `holes`
+ * (addresses the device refused with exception 2) are never read: a tag in one is left out with the hole named, and
+ * no block is joined across one.
+ */
+export function planRequests(
+  items: readonly PlanItem[],
+  optionsFor: (unit: number) => ResolvedPlannerOptions,
+  holes?: Pick<HoleRegistry, "overlapping">,
+): Plan {
   const groups = new Map<string, PlanItem[]>();
   for (const item of items) {
     const key = `${item.address.unit}:${item.address.area}`;
@@ -79,7 +95,7 @@ export function planRequests(items: readonly PlanItem[], optionsFor: (unit: numb
     else groups.set(key, [item]);
   }
   const requests: PlannedRequest[] = [];
-  const unplannable: { index: number; reason: string }[] = [];
+  const unplannable: UnplannedTag[] = [];
   for (const group of groups.values()) {
     const first = group[0] as PlanItem;
     const options = optionsFor(first.address.unit);
@@ -102,11 +118,22 @@ export function planRequests(items: readonly PlanItem[], optionsFor: (unit: numb
         continue;
       }
       const end = address + count;
+      const { unit, area } = item.address;
+      const hole = holes?.overlapping(unit, area, address, end);
+      if (hole) {
+        unplannable.push({
+          index: item.index,
+          hole,
+          reason: `${holeLabel(hole)} is a hole in the device's map (${hole.why}), so it is not asked for again. Fix: correct the tag's address, or call forgetHoles() after the device's map changed`,
+        });
+        continue;
+      }
       const joins =
         block !== undefined &&
         !options.requestPerTag &&
         address - block.end <= maxGap &&
-        Math.max(block.end, end) - block.start <= maxCount;
+        Math.max(block.end, end) - block.start <= maxCount &&
+        holes?.overlapping(unit, area, block.end, address) === undefined;
       if (!joins) {
         flush();
         block = { unit: item.address.unit, area: item.address.area, start: address, end, items: [] };

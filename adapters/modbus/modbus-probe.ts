@@ -1,8 +1,9 @@
 /**
- * The probe's decoding table: a range of registers shown as every type in every word order side by side, and a hint
- * of which decodings look like real plant values, so an integrator finds a device's layout in minutes.
+ * The probe's decoding table: a range of registers shown as every type in every word order side by side, and the
+ * 32-bit decodings ranked by how much they look like real plant values, so an integrator finds a layout in minutes.
  */
-import { decodeRegisters, type ModbusDataType, type WordOrder, wordOrders } from "./modbus-codec.js";
+import { decodeRegisters, type ModbusDataType, wordOrders } from "./modbus-codec.js";
+import { bestLayout, plausibleScore, type RankedDecoding, rankDecodings } from "./modbus-probe-rank.js";
 
 const wideTypes: ModbusDataType[] = ["float32", "int32", "uint32", "float64", "int64", "uint64"];
 
@@ -15,16 +16,26 @@ function format(value: unknown): string {
   return String(value);
 }
 
-/** True when a value looks like a plant reading: finite, moderate, few significant digits (6.25, 1500, -40.5). */
-export function looksPlausible(value: unknown, type: ModbusDataType): boolean {
-  const number = typeof value === "bigint" ? Number(value) : (value as number);
-  if (typeof number !== "number" || !Number.isFinite(number) || number === 0) return false;
-  const abs = Math.abs(number);
-  if (abs > 1e7 || abs < 1e-3) return false;
-  // A float is plausible when it is the nearest float to a short decimal (23.7, 6.25, -1500.5), as written by people.
-  if (type === "float32") return Math.fround(Number(number.toPrecision(5))) === number;
-  if (type === "float64") return Number(number.toPrecision(6)) === number;
-  return abs <= 100_000;
+const describe = (decoding: RankedDecoding, start: number) =>
+  `${String(start + decoding.index).padStart(5)}  ${decoding.type.padEnd(7)} ${decoding.order}  ${format(decoding.value).padStart(12)}  (${decoding.why})`;
+
+/** The ranked 32-bit readings: every plausible decoding best first, then one consistent layout as a starting guess. */
+function rankingSection(registers: Buffer, start: number): string {
+  const ranked = rankDecodings(registers).filter((decoding) => decoding.score >= plausibleScore);
+  if (ranked.length === 0) {
+    return "Plausible 32-bit values: none stand out (all zero, all ones, or nothing of an ordinary magnitude).";
+  }
+  const layout = bestLayout(ranked, registers);
+  const shown = ranked.slice(0, 16);
+  return [
+    "Plausible 32-bit values, best first (finite, not denormal, ordinary magnitude; every type and word order):",
+    ...shown.map((decoding) => describe(decoding, start)),
+    ...(ranked.length > shown.length ? [`  … and ${ranked.length - shown.length} more`] : []),
+    "",
+    "One consistent layout, each register used once (a guess: a float read across two neighbouring floats often",
+    "looks plausible too, so confirm by changing a value on the device or against its manual):",
+    ...layout.map((decoding) => describe(decoding, start)),
+  ].join("\n");
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -58,32 +69,17 @@ export function probeReport(registers: Buffer, start: number, area: "holding" | 
     ]);
   }
   sections.push(table(["address", "classic", "hex", "uint16", "int16", "bits 15..0", "ascii"], narrowRows));
-  const hints: { score: number; text: string }[] = [];
   for (const type of wideTypes) {
     const width = type.endsWith("64") ? 4 : 2;
     if (count < width) continue;
     const rows: string[][] = [];
-    const plausible = new Map<WordOrder, string[]>(wordOrders.map((order) => [order, []]));
     for (let index = 0; index + width <= count; index++) {
       const cells = [String(start + index)];
-      for (const order of wordOrders) {
-        const value = decodeRegisters(registers, index, type, order);
-        cells.push(format(value));
-        if (looksPlausible(value, type)) plausible.get(order)?.push(`${start + index}=${format(value)}`);
-      }
+      for (const order of wordOrders) cells.push(format(decodeRegisters(registers, index, type, order)));
       rows.push(cells);
     }
     sections.push(`${type} starting at each address:\n${table(["address", ...wordOrders], rows)}`);
-    for (const [order, found] of plausible) {
-      if (found.length > 0)
-        hints.push({ score: found.length, text: `${type} ${order}: ${found.slice(0, 6).join(", ")}` });
-    }
   }
-  const best = hints.sort((a, b) => b.score - a.score).slice(0, 5);
-  sections.push(
-    best.length === 0
-      ? "Plausible decodings: none stand out (all zero, or no value in a usual plant range)."
-      : `Plausible decodings (finite, moderate, few significant digits), most hits first:\n${best.map((hint) => `  ${hint.text}`).join("\n")}`,
-  );
+  sections.push(rankingSection(registers, start));
   return `${sections.join("\n\n")}\n`;
 }

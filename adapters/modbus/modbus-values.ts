@@ -167,6 +167,10 @@ function converter(
           : { value: textValue, quality: "good", receivedTime };
       };
     }
+    case "datetime":
+      // Registers carry no standard date-time encoding; a date held in registers is read as numbers and combined.
+      return (_value, receivedTime) =>
+        bad("config-error", "a Modbus register has no date-time type; read its parts as integer tags", receivedTime);
   }
 }
 

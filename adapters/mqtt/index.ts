@@ -49,6 +49,7 @@ export {
   type WindowMessage,
   windowMessageSchema,
 } from "./mqtt-schemas.js";
+export { defaultBdSeqFile } from "./mqtt-sparkplug-bdseq.js";
 export {
   loadSparkplugCodec,
   REBIRTH_METRIC,
@@ -71,4 +72,5 @@ export {
   type SparkplugHostStats,
   sparkplugHost,
 } from "./mqtt-sparkplug-host.js";
+export { type TagMessage, type TagPublishOptions, type TagPublishOutcome, tagMessage } from "./mqtt-tag-publisher.js";
 export { topicMatches } from "./mqtt-topic.js";

@@ -33,6 +33,7 @@ import { createMessageOutput, type MessageOutputOptions, type OutputMessage } fr
 import { createPublisher, type MqttPublisher } from "./mqtt-publisher.js";
 import { parseTopicSource } from "./mqtt-source-file.js";
 import { topicFilterProblem, topicMatches } from "./mqtt-topic.js";
+import { jsonCommandValue, sameInstant } from "./mqtt-wire-values.js";
 
 /** Inbound counters, for metrics and tests. */
 export interface InboundCounters {
@@ -71,6 +72,8 @@ interface Registration {
   readonly definition: AnyTag;
   readonly address: MqttAddress;
   sample: Sample | undefined;
+  /** When the device last reported live (not a retained message replayed on subscribing). */
+  liveAt: number | undefined;
   readonly listeners: Map<SampleListener, Set<string>>;
 }
 
@@ -119,6 +122,7 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
         if (sample.reason === "decode-error") inbound.decodeErrors++;
         if (sample.reason === "type-mismatch") inbound.typeMismatches++;
         registration.sample = sample;
+        if (!packet.retain) registration.liveAt = message.receivedTime;
         for (const [listener, names] of registration.listeners) for (const tagName of names) listener(tagName, sample);
       }
     }
@@ -132,7 +136,13 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
       commandTopics.add(tag.address.command, tag.address.topic);
       let registration = registrations.get(tag.definition);
       if (!registration) {
-        registration = { definition: tag.definition, address: tag.address, sample: undefined, listeners: new Map() };
+        registration = {
+          definition: tag.definition,
+          address: tag.address,
+          sample: undefined,
+          liveAt: undefined,
+          listeners: new Map(),
+        };
         registrations.set(tag.definition, registration);
         let group = byFilter.get(tag.address.topic);
         if (!group) {
@@ -165,6 +175,24 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
     });
   }
 
+  /** Waits until the device reported live on the tag's topic after `since`, or `waitMs` passes; true when it did. */
+  function awaitReport(registration: Registration | undefined, since: number, waitMs: number): Promise<boolean> {
+    const reported = () => registration?.liveAt !== undefined && registration.liveAt >= since;
+    if (!registration || reported() || waitMs <= 0) return Promise.resolve(reported());
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        arrivals.delete(check);
+        resolve(reported());
+      };
+      const check = () => {
+        if (reported()) done();
+      };
+      const timer = setTimeout(done, waitMs);
+      arrivals.add(check);
+    });
+  }
+
   /**
    * The latest sample as of a read. A read answers at read time, so receivedTime is now; when the payload carries
    * no timestamp, sourceTime is the message's arrival, so staleness still counts from when the value came in.
@@ -183,6 +211,7 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
   const adapter: MqttAdapter = {
     ...createPublisher({
       publish: gatedPublish,
+      assertPublishable: (topic) => commandTopics.assertPublishable(topic),
       get protocolVersion() {
         return connection.protocolVersion;
       },
@@ -226,8 +255,26 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
     },
     async write(tag: BoundTag<MqttAddress>, value: unknown): Promise<WriteResult> {
       commandTopics.add(tag.address.command, tag.address.topic);
-      return writer.write(tag, value);
+      // The state topic is watched from before the command, so a report that answers it is never missed.
+      const [registration] = tag.address.command && connection.client ? await register([tag]).catch(() => []) : [];
+      const sentAt = Date.now();
+      const result = await writer.write(tag, value);
+      if (result.outcome !== "written") return result;
+      const reported = await awaitReport(registration, sentAt, tag.address.command?.reportWaitMs ?? 1000);
+      return reported
+        ? result
+        : {
+            ...result,
+            unverified:
+              `the device has not reported ${tag.address.topic} since the command; ` +
+              "its value there is from before the command and says nothing about it",
+          };
     },
+    checkWrite(tag, value) {
+      const wire = jsonCommandValue(tag.definition, value);
+      return "problem" in wire ? `${tag.address.command?.topic ?? tag.address.topic}: ${wire.problem}` : undefined;
+    },
+    sameOnWire: (_tag, written, readBack) => sameInstant(written, readBack),
     status: () => connection.status.get(),
     onStatus: (listener) => connection.status.on(listener),
     deviceOf: (tag) => mqttDevice(url, tag.address),

@@ -9,7 +9,7 @@ import { terminalSafe } from "../../src/cli/terminal-text.js";
 import { ConfigError, PlantwireError } from "../../src/errors.js";
 import { mqtt } from "./mqtt-adapter.js";
 import { DEFAULT_BROKER_PORT, startBroker } from "./mqtt-broker.js";
-import { loadSparkplugCodec, toNumber } from "./mqtt-sparkplug-codec.js";
+import { loadSparkplugCodec, type SparkplugCodec, toNumber } from "./mqtt-sparkplug-codec.js";
 import { topicFilterProblem } from "./mqtt-topic.js";
 
 const brokerUsage = `Usage: plantwire mqtt broker [--port ${DEFAULT_BROKER_PORT}] [--host 127.0.0.1]
@@ -31,10 +31,40 @@ function usageError(io: CliIo, message: string, usage: string): number {
   return exitCodes.usage;
 }
 
-function describePayload(topic: string, payload: Buffer, decode: ((bytes: Uint8Array) => unknown) | undefined): string {
+/**
+ * Sparkplug 3.0 data carries no datatypes: the watcher remembers each node's and device's births (by name and alias)
+ * to read the data that follows them. Data seen before its birth shows its values as null.
+ */
+function sparkplugReader(codec: SparkplugCodec): (topic: string, bytes: Uint8Array) => unknown {
+  const births = new Map<string, Map<string, string>>();
+  return (topic, bytes) => {
+    const [, group, type, node, device] = topic.split("/");
+    const scope = `${group}/${node}/${device ?? ""}`;
+    if (type?.endsWith("BIRTH")) {
+      const decoded = codec.decode(bytes);
+      const types = new Map<string, string>();
+      for (const metric of decoded.metrics ?? []) {
+        if (!metric.type) continue;
+        if (metric.name) types.set(metric.name, metric.type);
+        const alias = toNumber(metric.alias);
+        if (alias !== undefined) types.set(`#${alias}`, metric.type);
+      }
+      births.set(scope, types);
+      return decoded;
+    }
+    const types = births.get(scope);
+    return codec.decodeWithTypes(bytes, (name, alias) => types?.get(name ?? `#${alias}`));
+  };
+}
+
+function describePayload(
+  topic: string,
+  payload: Buffer,
+  decode: ((topic: string, bytes: Uint8Array) => unknown) | undefined,
+): string {
   if (topic.startsWith("spBv1.0/") && !topic.startsWith("spBv1.0/STATE/") && decode) {
     try {
-      const decoded = decode(payload) as {
+      const decoded = decode(topic, payload) as {
         seq?: unknown;
         metrics?: { name?: string; alias?: unknown; value: unknown }[];
       };
@@ -110,6 +140,7 @@ export const watchCommand: CliCommand = {
       return exitCodes.failure;
     }
     let seen = 0;
+    const reader = codec ? sparkplugReader(codec) : undefined;
     await new Promise<void>((resolve) => {
       const stop = () => {
         clearTimeout(timer);
@@ -119,7 +150,7 @@ export const watchCommand: CliCommand = {
       const timer = timeout === undefined ? undefined : setTimeout(stop, timeout);
       bus.connection.onMessage((topic, payload) => {
         // Topics and payloads are anyone's text: nothing in them may act on the terminal.
-        io.out(`${terminalSafe(topic)}  ${terminalSafe(describePayload(topic, payload, codec?.decode))}\n`);
+        io.out(`${terminalSafe(topic)}  ${terminalSafe(describePayload(topic, payload, reader))}\n`);
         if (++seen >= count) stop();
       });
       void bus.connection.subscribe(filter, 0);

@@ -58,6 +58,21 @@ export function coerceToTag(tag: AnyTag, raw: unknown): { value: unknown } | { p
       if (typeof raw !== "string") return { problem: `expected text, got ${show(raw)}` };
       if (raw.length > tag.maxLength) return { problem: `text of ${raw.length} characters exceeds ${tag.maxLength}` };
       return { value: raw };
+    case "datetime": {
+      // ISO 8601 text (with a zone) or milliseconds since the epoch, the two shapes JSON payloads carry times in; a
+      // Date is what a write or an edge node's update hands over.
+      const time =
+        raw instanceof Date
+          ? raw
+          : typeof raw === "number" && Number.isFinite(raw)
+            ? new Date(raw)
+            : typeof raw === "string" && /(Z|[+-]\d{2}:?\d{2})$/.test(raw.trim())
+              ? new Date(raw.trim())
+              : undefined;
+      if (!time || Number.isNaN(time.getTime()))
+        return { problem: `expected an ISO 8601 time with a zone or epoch milliseconds, got ${show(raw)}` };
+      return { value: time };
+    }
   }
 }
 

@@ -6,10 +6,10 @@
 import { randomUUID } from "node:crypto";
 import type { BoundTag, WriteResult } from "../../src/adapter.js";
 import { ConnectionError, ProtocolError, TimeoutError, UnsupportedError, ValidationError } from "../../src/errors.js";
-import { coerceToTag } from "./mqtt-codec.js";
 import type { MqttAddress } from "./mqtt-config.js";
 import type { MqttConnection } from "./mqtt-connection.js";
 import { commandResponseSchema } from "./mqtt-schemas.js";
+import { jsonCommandValue } from "./mqtt-wire-values.js";
 
 interface Pending {
   resolve(result: WriteResult): void;
@@ -68,7 +68,7 @@ export class CommandWriter {
         ),
       );
     }
-    const coerced = coerceToTag(tag.definition, value);
+    const coerced = jsonCommandValue(tag.definition, value);
     if ("problem" in coerced) {
       return failed(new ValidationError(`write of "${tag.name}": ${coerced.problem}`, { field: tag.name }));
     }

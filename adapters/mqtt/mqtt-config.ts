@@ -98,6 +98,12 @@ export interface CommandOptions {
   qos?: QoS;
   /** MQTT 5 message expiry: the broker drops the command if not delivered within this many seconds. @default 10 */
   expirySeconds?: number;
+  /**
+   * After a command went out (and the device said ok, with a response topic), how long to wait for the device to
+   * report its state on the tag's topic. Without a report by then the write's read-back is `unverified`: the value
+   * on the topic is from before the command and says nothing about it. @default 1000
+   */
+  reportWaitMs?: number;
 }
 
 /** Options of `bus.topic()`. */

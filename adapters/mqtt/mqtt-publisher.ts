@@ -8,6 +8,7 @@ import type { Sample, Snapshot, TimedSample, Window } from "../../src/sample.js"
 import { type AnyTag, decimalsFor, type TagDefinitions } from "../../src/tags.js";
 import type { MqttConnection, PublishOptions, PublishReceipt } from "./mqtt-connection.js";
 import type { EventMessage, ResultMessage, SnapshotMessage, WindowMessage } from "./mqtt-schemas.js";
+import { createTagPublisher, type TagPublishOptions, type TagPublishOutcome } from "./mqtt-tag-publisher.js";
 
 /** Options of `publishSnapshot`. */
 export interface SnapshotPublishOptions extends PublishOptions {
@@ -45,6 +46,16 @@ export interface MqttPublisher {
     event: Omit<EventMessage, "kind" | "time"> & { time?: number },
     options?: PublishOptions,
   ): Promise<PublishOutcome>;
+  /**
+   * Publishes each tag on its own topic, for a unified namespace: a topic template (`"site/pump7/{tag}"`) or a map,
+   * payload `{value, unit, time, quality}` JSON or the bare value. Only tags that changed past their deadband or
+   * changed quality since the last publication on their topic are sent (`all: true` sends every one). A topic that is
+   * a command topic or in the Sparkplug command namespace refuses the whole call before anything is sent.
+   */
+  publishTags<TTags extends TagDefinitions>(
+    snapshot: Snapshot<TTags>,
+    options: TagPublishOptions,
+  ): Promise<TagPublishOutcome>;
   /** Publishes a model result: `{ kind: "result", time, source?, result, reason? }`. */
   publishResult(
     topic: string,
@@ -73,7 +84,10 @@ export function sampleEntry(tag: AnyTag | undefined, sample: Sample | TimedSampl
  * What the publishing methods send through: a connection, or (in the MQTT adapter) its gated publish, which refuses
  * command topics and the Sparkplug command namespace before anything is queued or sent.
  */
-export type PublisherLink = Pick<MqttConnection, "publish" | "protocolVersion">;
+export type PublisherLink = Pick<MqttConnection, "publish" | "protocolVersion"> & {
+  /** Throws for a topic that must not be published; per-tag publishing checks every topic before sending any. */
+  assertPublishable?(topic: string): void;
+};
 
 /** Builds the publishing methods over a connection or a gated link; every method sends through `link.publish`. */
 export function createPublisher(connection: PublisherLink): MqttPublisher {
@@ -87,7 +101,18 @@ export function createPublisher(connection: PublisherLink): MqttPublisher {
     return { receipt, tags, bytes: payload.length };
   }
 
+  const publishTags = createTagPublisher({
+    publish: (topic, payload, options) => connection.publish(topic, payload, options),
+    ...(connection.assertPublishable
+      ? { assertPublishable: (topic: string) => connection.assertPublishable?.(topic) }
+      : {}),
+    get protocolVersion() {
+      return connection.protocolVersion;
+    },
+  });
+
   return {
+    publishTags,
     async publishSnapshot<TTags extends TagDefinitions>(
       topic: string,
       snapshot: Snapshot<TTags>,

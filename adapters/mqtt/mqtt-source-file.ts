@@ -28,6 +28,7 @@ function sourceSchema() {
           timeoutMs: z.number().int().positive().optional(),
           qos: qos.optional(),
           expirySeconds: z.number().int().positive().optional(),
+          reportWaitMs: z.number().int().nonnegative().optional(),
         })
         .strict()
         .optional(),

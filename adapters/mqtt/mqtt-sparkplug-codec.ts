@@ -21,10 +21,45 @@ export type SparkplugMetric = UMetric;
 export interface SparkplugCodec {
   encode(payload: SparkplugPayload): Uint8Array;
   decode(bytes: Uint8Array): SparkplugPayload;
+  /**
+   * Encodes a data or command payload without metric datatypes, as Sparkplug 3.0 asks of NDATA/DDATA (the datatype
+   * was given in the birth and is not sent again).
+   */
+  encodeWithoutTypes(payload: SparkplugPayload): Uint8Array;
+  /**
+   * Decodes a payload whose metrics may carry no datatype (NDATA/DDATA/NCMD/DCMD of a Sparkplug 3.0 peer): `typeOf`
+   * names the datatype the birth gave the metric (by name or alias), or undefined when it is unknown.
+   */
+  decodeWithTypes(
+    bytes: Uint8Array,
+    typeOf: (name: string | undefined, alias: number | undefined) => string | undefined,
+  ): SparkplugPayload;
 }
 
 interface SparkplugModule {
   get(namespace: string): { encodePayload(p: UPayload): Uint8Array; decodePayload(b: Uint8Array): UPayload } | null;
+}
+
+/** The generated protobuf classes inside sparkplug-payload (the same ones its encoder uses). */
+interface ProtoMetric {
+  name?: string;
+  alias?: unknown;
+  datatype?: number;
+}
+interface ProtoPayload {
+  metrics: ProtoMetric[];
+}
+interface ProtoModule {
+  org: {
+    eclipse: {
+      tahu: {
+        protobuf: {
+          DataType: Record<string, number>;
+          Payload: { decode(bytes: Uint8Array): ProtoPayload; encode(payload: ProtoPayload): { finish(): Uint8Array } };
+        };
+      };
+    };
+  };
 }
 
 let codec: SparkplugCodec | undefined;
@@ -35,7 +70,41 @@ export async function loadSparkplugCodec(): Promise<SparkplugCodec> {
   const module = await loadOptionalDependency<SparkplugModule>("sparkplug-payload", "Sparkplug B in the MQTT adapter");
   const namespace = module.get(SPARKPLUG_NAMESPACE);
   if (!namespace) throw new Error("sparkplug-payload does not know the spBv1.0 namespace");
-  codec = { encode: (payload) => namespace.encodePayload(payload), decode: (bytes) => namespace.decodePayload(bytes) };
+  // Tahu's encoder always writes the datatype and its decoder reads a value only through it, so data without
+  // datatypes is made and read through Tahu's own protobuf classes: strip the field after encoding, and fill it in
+  // from the birth before decoding.
+  const proto = (
+    await loadOptionalDependency<ProtoModule>(
+      "sparkplug-payload/lib/sparkplugPayloadProto.js",
+      "Sparkplug B in the MQTT adapter",
+    )
+  ).org.eclipse.tahu.protobuf;
+  codec = {
+    encode: (payload) => namespace.encodePayload(payload),
+    decode: (bytes) => namespace.decodePayload(bytes),
+    encodeWithoutTypes(payload) {
+      const raw = proto.Payload.decode(namespace.encodePayload(payload));
+      for (const metric of raw.metrics) delete metric.datatype;
+      return proto.Payload.encode(raw).finish();
+    },
+    decodeWithTypes(bytes, typeOf) {
+      const raw = proto.Payload.decode(bytes);
+      let filled = false;
+      for (const metric of raw.metrics) {
+        if (metric.datatype) continue;
+        // Unset fields read as protobuf defaults from the prototype ("" and 0): only own fields were sent.
+        const type = typeOf(
+          Object.hasOwn(metric, "name") ? metric.name : undefined,
+          Object.hasOwn(metric, "alias") ? toNumber(metric.alias) : undefined,
+        );
+        const code = type === undefined ? undefined : proto.DataType[type];
+        if (code === undefined) continue;
+        metric.datatype = code;
+        filled = true;
+      }
+      return namespace.decodePayload(filled ? proto.Payload.encode(raw).finish() : bytes);
+    },
+  };
   return codec;
 }
 
@@ -49,7 +118,9 @@ export function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-/** The Sparkplug datatype of a tag: Double, Int32/Int64, Boolean, or String (enum state names and text). */
+/**
+ * The Sparkplug datatype of a tag: Double, Int32/Int64, Boolean, DateTime, or String (enum state names and text).
+ */
 export function metricType(tag: AnyTag): SparkplugMetric["type"] {
   switch (tag.type) {
     case "float":
@@ -60,6 +131,8 @@ export function metricType(tag: AnyTag): SparkplugMetric["type"] {
     }
     case "boolean":
       return "Boolean";
+    case "datetime":
+      return "DateTime";
     default:
       return "String";
   }

@@ -1,9 +1,11 @@
 /**
  * Sparkplug B edge node: NBIRTH (and DBIRTH when a device is named) built from the tag map, with aliases and units;
- * NDATA/DDATA by exception (deadband); NDEATH as the MQTT will, with a bdSeq that changes on every connection;
- * rebirth on an NCMD "Node Control/Rebirth"; seq 0–255. Changes made while disconnected are kept (bounded) and
- * sent after the next birth flagged is_historical, as Sparkplug 3.0 asks.
+ * NDATA/DDATA by exception (deadband), without datatypes; NDEATH as the MQTT will, with a bdSeq that changes on every
+ * connection and is kept on disk across restarts; rebirth on an NCMD "Node Control/Rebirth"; seq 0–255. Every metric
+ * carries a timestamp. Changes made while disconnected are kept (bounded) and sent after the next birth flagged
+ * is_historical, as Sparkplug 3.0 asks. A value that cannot be encoded is refused where it is handed over.
  */
+import type { AdapterStatus } from "../../src/adapter.js";
 import { isChange } from "../../src/change-detection.js";
 import { ConfigError } from "../../src/errors.js";
 import type { Sample, Snapshot } from "../../src/sample.js";
@@ -12,10 +14,9 @@ import { coerceToTag } from "./mqtt-codec.js";
 import type { MqttOptions } from "./mqtt-config.js";
 import { MqttConnection } from "./mqtt-connection.js";
 import { validateMqttOptions } from "./mqtt-options.js";
+import { BdSeqCounter, defaultBdSeqFile } from "./mqtt-sparkplug-bdseq.js";
 import {
   loadSparkplugCodec,
-  metricProperties,
-  metricType,
   metricValue,
   REBIRTH_METRIC,
   type SparkplugCodec,
@@ -23,6 +24,7 @@ import {
   sparkplugTopic,
   toNumber,
 } from "./mqtt-sparkplug-codec.js";
+import { EdgeMetrics } from "./mqtt-sparkplug-metrics.js";
 
 /** Options of {@link sparkplugEdgeNode}. */
 export interface SparkplugEdgeOptions extends Omit<MqttOptions, "will"> {
@@ -41,6 +43,17 @@ export interface SparkplugEdgeOptions extends Omit<MqttOptions, "will"> {
    * are kept for the historical replay, as Sparkplug 3.0 asks of edge nodes that have a primary host.
    */
   primaryHostId?: string;
+  /**
+   * Where the bdSeq is kept across process restarts, so a late NDEATH of the previous run can never match the new
+   * birth. `false` keeps it in memory only (a restart starts again at 0). @default `$PLANTWIRE_STATE_DIR`, else
+   * `<temp dir>/plantwire-state`, file `sparkplug-bdseq-<group>-<node>.txt`
+   */
+  bdSeqFile?: string | false;
+  /**
+   * Also send datatypes in NDATA/DDATA, for hosts that cannot read data without them (decoders built on Tahu's
+   * JavaScript library). Sparkplug 3.0 leaves them out: the birth declared them. @default false
+   */
+  datatypesInData?: boolean;
 }
 
 /** Counters of an edge node. */
@@ -59,9 +72,17 @@ export interface SparkplugEdgeStats {
 /** A running Sparkplug B edge node. */
 export interface SparkplugEdgeNode {
   readonly connection: MqttConnection;
-  /** Connects (the will is NDEATH) and publishes the births. */
+  /**
+   * Connects (the will is NDEATH) and publishes the births with the values `update()` was given so far: call
+   * `update()` with a first snapshot before `connect()` so the birth carries real values (else they are null until
+   * the first data). Rejects, without connecting, when the bdSeq file cannot be used or a birth cannot be encoded.
+   */
   connect(): Promise<void>;
-  /** Reports changed tags (past their deadband) in one NDATA/DDATA; returns the number of metrics sent or buffered. */
+  /**
+   * Reports changed tags (past their deadband) in one NDATA/DDATA; returns the number of metrics sent or buffered.
+   * Rejects with a ValidationError, sending and keeping nothing of the call, when a value does not fit its tag's
+   * Sparkplug datatype (an enum tag given a code instead of a state name, 70000 for a tag declared Int32 …).
+   */
   update(samples: Snapshot | Readonly<Record<string, Sample>>): Promise<number>;
   /** Publishes the births again (also done on an NCMD rebirth request). */
   rebirth(): Promise<void>;
@@ -70,6 +91,11 @@ export interface SparkplugEdgeNode {
    * The application decides whether to apply one, and reports the new value with `update()`.
    */
   onCommand(listener: (name: string, value: unknown) => void): () => void;
+  /**
+   * The connection's status, or `degraded` with the reason while the last birth or update failed (a node whose
+   * births fail is not silently stalled: its status says why).
+   */
+  status(): AdapterStatus;
   stats(): SparkplugEdgeStats;
   /** Publishes NDEATH and disconnects. */
   close(): Promise<void>;
@@ -90,6 +116,8 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
     "tags",
     "maxBuffered",
     "primaryHostId",
+    "bdSeqFile",
+    "datatypesInData",
   ]);
   const { group, node, device, tags } = options;
   for (const [field, value] of [
@@ -107,8 +135,19 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
     { ...options, name: options.name ?? `sparkplug ${group}/${node}` },
     `Sparkplug edge node "${group}/${node}"`,
   );
-  const names = Object.keys(tags);
+  const where = `${group}/${node}${device ? `/${device}` : ""}`;
+  const metrics = new EdgeMetrics(tags, where);
+  const names = metrics.names;
   const aliases = new Map(names.map((name, index) => [name, index + 1]));
+  const counter = new BdSeqCounter(options.bdSeqFile ?? defaultBdSeqFile(group, node));
+  // What went wrong last, shown in status() until the same step succeeds again.
+  let failure: (AdapterStatus & { step: "birth" | "update" | "bdSeq" }) | undefined;
+  const fail = (step: "birth" | "update" | "bdSeq", reason: string) => {
+    failure = { state: "degraded", reason, since: Date.now(), step };
+  };
+  const recovered = (step: "birth" | "update" | "bdSeq") => {
+    if (failure?.step === step) failure = undefined;
+  };
   const reported = new Map<string, Sample>();
   const buffered: Buffered[] = [];
   const commandListeners = new Set<(name: string, value: unknown) => void>();
@@ -139,41 +178,40 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
     stats.seq = seq;
     return seq;
   };
-  const bdSeqMetric = (): SparkplugMetric => ({ name: "bdSeq", type: "Int64", value: bdSeq });
+  const bdSeqMetric = (): SparkplugMetric => ({ name: "bdSeq", type: "Int64", value: bdSeq, timestamp: Date.now() });
+  const metric = (name: string, sample: Sample | undefined, birth: boolean, historical = false) =>
+    metrics.metric(name, sample, birth, historical);
 
-  function metric(name: string, sample: Sample | undefined, birth: boolean, historical = false): SparkplugMetric {
-    const tag = tags[name]!;
-    const metric: SparkplugMetric = {
-      alias: aliases.get(name)!,
-      type: metricType(tag),
-      value: sample?.quality === "bad" || sample?.value === undefined ? null : (sample.value as number),
-      timestamp: sample ? (sample.sourceTime ?? sample.receivedTime) : Date.now(),
-    };
-    if (birth) {
-      metric.name = name;
-      const properties = metricProperties(tag);
-      if (properties) metric.properties = properties;
-    }
-    if (sample?.quality === "bad")
-      metric.properties = { ...(metric.properties ?? {}), Quality: { type: "Int32", value: 0 } };
-    if (historical) metric.isHistorical = true;
-    return metric;
-  }
-
-  // The will must name the bdSeq of the connection it belongs to, so it is computed per connection attempt.
+  // The will must name the bdSeq of the connection it belongs to, so it is computed (and stored on disk, before the
+  // CONNECT that carries it) per connection attempt.
   connection.setWill(() => {
-    bdSeq = (bdSeq + 1) % 256;
+    try {
+      bdSeq = counter.next();
+    } catch (error) {
+      // The file went away under a running node: go on counting in memory and say so in the status.
+      bdSeq = (bdSeq + 1) % 256;
+      fail("bdSeq", (error as Error).message);
+    }
     stats.bdSeq = bdSeq;
     if (!codec) return undefined;
     const payload = codec.encode({ timestamp: Date.now(), metrics: [bdSeqMetric()] });
     return { topic: sparkplugTopic(group, "NDEATH", node), payload: Buffer.from(payload), qos: 1, retain: false };
   });
 
-  async function send(type: string, metrics: SparkplugMetric[], withSeq: number | undefined, deviceTopic: boolean) {
-    const payload: { timestamp: number; metrics: SparkplugMetric[]; seq?: number } = { timestamp: Date.now(), metrics };
+  function encode(type: string, list: SparkplugMetric[], withSeq: number | undefined): Buffer {
+    const payload: { timestamp: number; metrics: SparkplugMetric[]; seq?: number } = {
+      timestamp: Date.now(),
+      metrics: list,
+    };
     if (withSeq !== undefined) payload.seq = withSeq;
-    const topic = sparkplugTopic(group, type, node, deviceTopic ? device : undefined);
-    return connection.publish(topic, Buffer.from(codec!.encode(payload)), { qos: 0 });
+    // Sparkplug 3.0: datatypes are declared in the births, and data leaves them out.
+    const withoutTypes = type.endsWith("DATA") && !options.datatypesInData;
+    return Buffer.from(withoutTypes ? codec!.encodeWithoutTypes(payload) : codec!.encode(payload));
+  }
+
+  async function send(type: string, list: SparkplugMetric[], withSeq: number | undefined, deviceTopic: boolean) {
+    const payload = encode(type, list, withSeq);
+    return connection.publish(sparkplugTopic(group, type, node, deviceTopic ? device : undefined), payload, { qos: 0 });
   }
 
   function buffer(changed: readonly Buffered[]): void {
@@ -185,16 +223,54 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
     stats.bufferedNow = buffered.length;
   }
 
+  /** The birth payloads, encoded: throws (before anything is sent) when one cannot be. */
+  function birthPayloads(): { nodeBirth: Buffer; deviceBirth: Buffer | undefined } {
+    metrics.assertSendable(
+      names.map((name) => [name, reported.get(name)] as const),
+      "the birth cannot be encoded",
+    );
+    const now = Date.now();
+    const nodeMetrics: SparkplugMetric[] = [
+      bdSeqMetric(),
+      { name: REBIRTH_METRIC, type: "Boolean", value: false, timestamp: now },
+    ];
+    const tagMetrics = names.map((name) => metric(name, reported.get(name), true));
+    try {
+      const nodeBirth = encode("NBIRTH", device ? nodeMetrics : [...nodeMetrics, ...tagMetrics], 0);
+      return { nodeBirth, deviceBirth: device ? encode("DBIRTH", tagMetrics, 1) : undefined };
+    } catch (error) {
+      throw new ConfigError(
+        [
+          {
+            path: "tags",
+            message: `the birth of Sparkplug edge node ${where} cannot be encoded (${(error as Error).message})`,
+            fix: "check the tag map and the values given to update()",
+          },
+        ],
+        { cause: error },
+      );
+    }
+  }
+
   async function births(): Promise<void> {
     born = false;
+    let payloads: ReturnType<typeof birthPayloads>;
+    try {
+      payloads = birthPayloads();
+    } catch (error) {
+      fail("birth", (error as Error).message);
+      throw error;
+    }
     seq = 0;
     stats.seq = 0;
-    const nodeMetrics: SparkplugMetric[] = [bdSeqMetric(), { name: REBIRTH_METRIC, type: "Boolean", value: false }];
-    const tagMetrics = names.map((name) => metric(name, reported.get(name), true));
-    await send("NBIRTH", device ? nodeMetrics : [...nodeMetrics, ...tagMetrics], 0, false);
-    if (device) await send("DBIRTH", tagMetrics, nextSeq(), true);
+    await connection.publish(sparkplugTopic(group, "NBIRTH", node), payloads.nodeBirth, { qos: 0 });
+    if (payloads.deviceBirth) {
+      nextSeq();
+      await connection.publish(sparkplugTopic(group, "DBIRTH", node, device), payloads.deviceBirth, { qos: 0 });
+    }
     stats.births++;
     born = true;
+    recovered("birth");
     await flushBuffered();
   }
 
@@ -234,7 +310,10 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
     if (!commandTopics.includes(topic) || !codec) return;
     let decoded: ReturnType<SparkplugCodec["decode"]>;
     try {
-      decoded = codec.decode(payload);
+      // A Sparkplug 3.0 host sends commands without datatypes: the birth declared them.
+      decoded = codec.decodeWithTypes(payload, (name, alias) =>
+        name === REBIRTH_METRIC ? "Boolean" : metrics.typeOf(name, alias),
+      );
     } catch {
       stats.badCommands++;
       return;
@@ -263,6 +342,9 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
     connection,
     async connect() {
       codec ??= await loadSparkplugCodec();
+      // Both checked before the CONNECT, so a node that cannot work never announces itself.
+      counter.open();
+      birthPayloads();
       for (const topic of [...commandTopics, ...(stateTopic ? [stateTopic] : [])]) void connection.subscribe(topic, 1);
       await connection.connect();
     },
@@ -271,9 +353,19 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
         "entries" in samples && typeof samples.entries === "function"
           ? (samples as Snapshot).entries()
           : Object.entries(samples as Record<string, Sample>);
+      try {
+        metrics.assertSendable(
+          entries.filter(([name]) => Object.hasOwn(tags, name)),
+          "update() refused, nothing of it was sent",
+        );
+      } catch (error) {
+        fail("update", (error as Error).message);
+        throw error;
+      }
+      recovered("update");
       const changed: Buffered[] = [];
       for (const [name, sample] of entries) {
-        const tag = tags[name];
+        const tag = Object.hasOwn(tags, name) ? tags[name] : undefined;
         if (!tag || !isChange(tag, reported.get(name), sample)) continue;
         reported.set(name, sample);
         changed.push({ alias: aliases.get(name)!, name, sample });
@@ -283,8 +375,8 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
         buffer(changed);
         return changed.length;
       }
-      const metrics = changed.map((entry) => metric(entry.name, entry.sample, false));
-      const receipt = await send(dataType, metrics, nextSeq(), !!device);
+      const list = changed.map((entry) => metric(entry.name, entry.sample, false));
+      const receipt = await send(dataType, list, nextSeq(), !!device);
       // The link dropped under it: keep the changes for the historical replay after the next birth.
       if (receipt === "sent") stats.dataMessages++;
       else buffer(changed);
@@ -294,6 +386,11 @@ export function sparkplugEdgeNode(options: SparkplugEdgeOptions): SparkplugEdgeN
     onCommand(listener) {
       commandListeners.add(listener);
       return () => commandListeners.delete(listener);
+    },
+    status() {
+      if (!failure) return connection.status.get();
+      const { step: _step, ...status } = failure;
+      return status;
     },
     stats: () => ({ ...stats }),
     async close() {

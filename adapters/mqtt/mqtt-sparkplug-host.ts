@@ -21,6 +21,7 @@ import { validateMqttOptions } from "./mqtt-options.js";
 import { parseMetricSource } from "./mqtt-source-file.js";
 import {
   loadSparkplugCodec,
+  metricType,
   metricValue,
   parseSparkplugTopic,
   REBIRTH_METRIC,
@@ -30,6 +31,7 @@ import {
   toNumber,
 } from "./mqtt-sparkplug-codec.js";
 import { type WriteWaiter, writeMetric } from "./mqtt-sparkplug-write.js";
+import { sameInSparkplug, sparkplugWireValue } from "./mqtt-wire-values.js";
 
 /** Where a Sparkplug metric lives. */
 export interface SparkplugAddress {
@@ -86,6 +88,8 @@ interface Scope {
   /** Whether a birth was ever seen for it (a dead node stays born: reads do not wait for it). */
   born: boolean;
   aliases: Map<number, string>;
+  /** Each metric's datatype as its birth declared it (data and commands carry none in Sparkplug 3.0). */
+  types: Map<string, string>;
   values: Map<string, { value: unknown; time: number; bad: boolean }>;
 }
 
@@ -162,7 +166,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
   const scopeOf = (state: NodeState, device?: string) => {
     let scope = state.scopes.get(scopeKey(device));
     if (!scope) {
-      scope = { online: false, born: false, aliases: new Map(), values: new Map() };
+      scope = { online: false, born: false, aliases: new Map(), types: new Map(), values: new Map() };
       state.scopes.set(scopeKey(device), scope);
     }
     return scope;
@@ -238,6 +242,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
       const alias = toNumber(metric.alias);
       let metricName = metric.name ?? undefined;
       if (birth && metricName && alias !== undefined) scope.aliases.set(alias, metricName);
+      if (birth && metricName && metric.type) scope.types.set(metricName, metric.type);
       if (!metricName && alias !== undefined) metricName = scope.aliases.get(alias);
       if (!metricName) {
         stats.unknownAliases++;
@@ -262,7 +267,12 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
     const { type, node, device } = parts;
     let decoded: ReturnType<SparkplugCodec["decode"]>;
     try {
-      decoded = codec.decode(payload);
+      // Data carries no datatypes (Sparkplug 3.0): they come from the birth, by name or alias.
+      const known = nodes.get(node)?.scopes.get(scopeKey(device));
+      decoded = codec.decodeWithTypes(payload, (metricName, alias) => {
+        const resolved = metricName ?? (alias === undefined ? undefined : known?.aliases.get(alias));
+        return resolved === undefined ? undefined : known?.types.get(resolved);
+      });
     } catch {
       stats.decodeErrors++;
       return;
@@ -278,6 +288,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
       for (const scope of state.scopes.values()) scope.online = false;
       const scope = scopeOf(state);
       scope.aliases.clear();
+      scope.types.clear();
       scope.online = true;
       scope.born = true;
       apply(scope, metrics, node, undefined, true);
@@ -312,6 +323,7 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
     if (type === "DBIRTH") {
       stats.births++;
       scope.aliases.clear();
+      scope.types.clear();
       scope.online = true;
       scope.born = true;
       apply(scope, metrics, node, device, true);
@@ -327,6 +339,14 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
   }
 
   connection.onMessage((topic, payload) => handle(topic, payload));
+
+  /** The metric's datatype from its birth, else the one plantwire would give the tag. */
+  function datatypeOf(tag: BoundTag<SparkplugAddress>): string {
+    const { node, device, metric } = tag.address;
+    return nodes.get(node)?.scopes.get(scopeKey(device))?.types.get(metric) ?? metricType(tag.definition) ?? "String";
+  }
+  const describeAddress = ({ node, device, metric }: SparkplugAddress) =>
+    `${group}/${node}${device ? `/${device}` : ""} ${metric}`;
 
   const host: SparkplugHost = {
     contractVersion: ADAPTER_CONTRACT_VERSION,
@@ -350,7 +370,16 @@ export function sparkplugHost(options: SparkplugHostOptions): SparkplugHost {
       await connection.close();
     },
     write: (tag, value) =>
-      writeMetric({ codec, connection, group, timeoutMs: options.writeTimeoutMs ?? 5000, waiters }, tag, value),
+      writeMetric(
+        { codec, connection, group, timeoutMs: options.writeTimeoutMs ?? 5000, waiters, datatype: datatypeOf(tag) },
+        tag,
+        value,
+      ),
+    checkWrite(tag, value) {
+      const wire = sparkplugWireValue(tag.definition, datatypeOf(tag), value);
+      return "problem" in wire ? `${describeAddress(tag.address)}: ${wire.problem}` : undefined;
+    },
+    sameOnWire: (tag, written, readBack) => sameInSparkplug(datatypeOf(tag), written, readBack),
     async read(tags) {
       // A host that starts after a node's birth knows nothing of it: ask for a rebirth and wait a little for it.
       const unknown = () =>

@@ -7,8 +7,9 @@ import type { BoundTag, WriteResult } from "../../src/adapter.js";
 import { ConnectionError, TimeoutError, ValidationError } from "../../src/errors.js";
 import { coerceToTag } from "./mqtt-codec.js";
 import type { MqttConnection } from "./mqtt-connection.js";
-import { metricType, type SparkplugCodec, sparkplugTopic } from "./mqtt-sparkplug-codec.js";
+import { type SparkplugCodec, sparkplugTopic } from "./mqtt-sparkplug-codec.js";
 import type { SparkplugAddress } from "./mqtt-sparkplug-host.js";
+import { sameInSparkplug, sparkplugWireValue } from "./mqtt-wire-values.js";
 
 /** A write waiting for the node to report its value. */
 export interface WriteWaiter {
@@ -25,13 +26,17 @@ export async function writeMetric(
     group: string;
     timeoutMs: number;
     waiters: Set<WriteWaiter>;
+    /** The metric's datatype as the node's birth declared it (else plantwire's mapping of the tag). */
+    datatype: string;
   },
   tag: BoundTag<SparkplugAddress>,
   value: unknown,
 ): Promise<WriteResult> {
   const coerced = coerceToTag(tag.definition, value);
-  if ("problem" in coerced) {
-    const error = new ValidationError(`write of "${tag.name}": ${coerced.problem}`, { field: tag.name });
+  const wire = "problem" in coerced ? coerced : sparkplugWireValue(tag.definition, context.datatype, value);
+  if ("problem" in coerced || "problem" in wire) {
+    const problem = "problem" in coerced ? coerced.problem : (wire as { problem: string }).problem;
+    const error = new ValidationError(`write of "${tag.name}": ${problem}`, { field: tag.name });
     return { outcome: "failed", error, time: Date.now() };
   }
   const { codec, connection, group, timeoutMs, waiters } = context;
@@ -42,14 +47,25 @@ export async function writeMetric(
   const { node, device, metric } = tag.address;
   const payload = codec.encode({
     timestamp: Date.now(),
-    metrics: [{ name: metric, type: metricType(tag.definition), value: coerced.value as number }],
+    // Commands keep their datatype: nodes built on Tahu's libraries read a value only through it.
+    metrics: [
+      {
+        name: metric,
+        type: context.datatype as "Double",
+        value: (wire as { value: number }).value,
+        timestamp: Date.now(),
+      },
+    ],
   });
   return new Promise<WriteResult>((resolve) => {
     const waiter: WriteWaiter = {
       address: tag.address,
       check(current) {
         const reported = coerceToTag(tag.definition, current);
-        if (!("value" in reported) || !Object.is(reported.value, coerced.value)) return false;
+        if (!("value" in reported)) return false;
+        const same =
+          sameInSparkplug(context.datatype, coerced.value, reported.value) ?? Object.is(reported.value, coerced.value);
+        if (!same) return false;
         finish({ outcome: "written", time: Date.now() });
         return true;
       },

@@ -10,6 +10,7 @@ export {
   type BrowseResult,
   type BrowseToTagMapOptions,
   browseToTagMap,
+  type SkippedNode,
   tagMapDocument,
 } from "./opcua-browse.js";
 export type { OpcuaSample } from "./opcua-codec.js";

@@ -30,6 +30,7 @@ import { readTags } from "./opcua-read.js";
 import { type OpenSession, type OperationLimits, openSession } from "./opcua-session.js";
 import { createOpcuaSubscription, type OpcuaSubscriptionHandle } from "./opcua-subscription.js";
 import { checkTags, NodeCache, type TagCheck } from "./opcua-tag-check.js";
+import { NodeTypes } from "./opcua-wire.js";
 
 /** A write result with the OPC UA status code; `verified: false` for Good_CompletesAsynchronously. */
 export interface OpcuaWriteResult extends WriteResult {
@@ -79,6 +80,7 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
   let cache = new NodeCache();
   let linkUp = false;
   let reconnectionCount = 0;
+  const nodeTypes = new NodeTypes();
 
   const requireOpen = (): OpenSession => {
     if (!open) throw new ConnectionError(`OPC UA adapter "${name}" is not connected. Fix: call connect() first.`);
@@ -86,8 +88,11 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
     return open;
   };
 
-  const checked = async (tags: readonly BoundTag<OpcuaAddress>[]): Promise<TagCheck[]> =>
-    checkTags(requireOpen(), cache, tags);
+  const checked = async (tags: readonly BoundTag<OpcuaAddress>[]): Promise<TagCheck[]> => {
+    const checks = await checkTags(requireOpen(), cache, tags);
+    nodeTypes.record(tags, checks);
+    return checks;
+  };
 
   // A request without an answer within requestTimeoutMs is the first sign of a half-open link; the session keep-alive
   // that breaks the connection may be many seconds away. Report it at once, and clear it on the next answer.
@@ -110,8 +115,9 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
         settings,
         {
           lost(reason) {
+            // The server cannot be reached at all: that is disconnected (reconnecting), not a partly working link.
             linkUp = false;
-            status.set("degraded", reason);
+            status.set("disconnected", reason);
             for (const subscription of subscriptions) subscription.connectionLost(reason);
           },
           restored() {
@@ -120,7 +126,8 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
             status.set("connected", "reconnected");
           },
           note(state, reason) {
-            if (state === "degraded") status.set("degraded", reason);
+            if (!linkUp) status.set("disconnected", reason);
+            else if (state === "degraded") status.set("degraded", reason);
             else if (linkUp && status.get().state === "degraded") status.set("connected", reason);
           },
         },
@@ -174,8 +181,12 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
       }
     },
     async prepare(tags) {
+      // During an outage the plant calls prepare() before each read; the checks run again on the first read after.
+      if (open && !linkUp) return;
       await adapter.verify(tags);
     },
+    checkWrite: (tag, value) => nodeTypes.checkWrite(tag, value),
+    sameOnWire: (tag, written, readBack) => nodeTypes.sameOnWire(tag, written, readBack),
     async verify(tags) {
       const bound = bind(tags);
       const checks = await checked(bound);

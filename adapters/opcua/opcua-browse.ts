@@ -18,6 +18,11 @@ export interface BrowseOptions {
   depth?: number;
   /** References asked per node and browse result; more come through continuation points. @default 1000 */
   maxReferencesPerNode?: number;
+  /**
+   * Also walk the Server object (ns=0, i=2253): the server's own diagnostics, capabilities and status, hundreds of
+   * variables no tag map wants. Left out (and reported as skipped) unless asked, or unless it is the root. @default false
+   */
+  includeServer?: boolean;
   /** Hears progress after each level. */
   onProgress?: (progress: BrowseProgress) => void;
 }
@@ -34,18 +39,31 @@ export interface BrowsedVariable {
   readonly name: string;
   readonly nodeId: string;
   readonly path: string;
-  readonly type: "float" | "integer" | "boolean" | "text";
+  readonly type: "float" | "integer" | "boolean" | "text" | "datetime";
   readonly writable: boolean;
   readonly unit?: string;
   readonly range?: readonly [number, number];
 }
 
-/** What a browse found. */
+/** A node a browse left out, and why. */
+export interface SkippedNode {
+  readonly path: string;
+  readonly nodeId: string;
+  readonly why: string;
+}
+
+/**
+ * What a browse found. `skipped` names every node left out with its reason: the Server object (unless asked), a
+ * variable the session cannot read, one whose DataType has no tag type or that holds an array, a folder the server
+ * refused to browse.
+ */
 export interface BrowseResult {
   readonly variables: BrowsedVariable[];
-  /** Variables left out: a DataType plantwire has no tag type for, or an array. */
-  readonly skipped: { readonly path: string; readonly why: string }[];
+  readonly skipped: SkippedNode[];
 }
+
+/** The Server object's node id (ns=0): diagnostics, capabilities, status. */
+export const serverObjectId = "ns=0;i=2253";
 
 function tagName(segments: readonly string[], taken: Set<string>): string {
   let name = segments
@@ -80,20 +98,40 @@ export async function browseVariables(open: OpenSession, options: BrowseOptions 
   open.session.requestedMaxReferencesPerNode = options.maxReferencesPerNode ?? 1000;
   const visited = new Set<string>([root]);
   const found: { nodeId: string; segments: string[] }[] = [];
+  const skipped: SkippedNode[] = [];
+  const pathOf = (segments: readonly string[]) => `${rootText.replace(/\/$/, "")}/${segments.join("/")}`;
   let frontier = [{ nodeId: root, segments: [] as string[] }];
   const maxDepth = options.depth ?? 10;
   for (let depth = 1; depth <= maxDepth && frontier.length > 0; depth++) {
+    const refused = new Map<string, string>();
     const children = await browseChildren(
       open,
       frontier.map((entry) => entry.nodeId),
+      refused,
     );
     const next: typeof frontier = [];
     frontier.forEach((parent, index) => {
+      const status = refused.get(parent.nodeId);
+      if (status !== undefined) {
+        skipped.push({
+          path: pathOf(parent.segments),
+          nodeId: parent.nodeId,
+          why: `the server refused to browse it (${status})`,
+        });
+      }
       for (const reference of children[index] ?? []) {
         const nodeId = reference.nodeId.toString();
         if (visited.has(nodeId)) continue;
         visited.add(nodeId);
         const segments = [...parent.segments, reference.browseName.name ?? nodeId];
+        if (nodeId === serverObjectId && !options.includeServer) {
+          skipped.push({
+            path: pathOf(segments),
+            nodeId,
+            why: "the Server diagnostics object (ns=0): left out; browse it with includeServer (--include-server)",
+          });
+          continue;
+        }
         if (reference.nodeClass === ua.NodeClass.Variable) found.push({ nodeId, segments });
         else if (reference.nodeClass === ua.NodeClass.Object) next.push({ nodeId, segments });
       }
@@ -108,17 +146,25 @@ export async function browseVariables(open: OpenSession, options: BrowseOptions 
   );
   const taken = new Set<string>();
   const variables: BrowsedVariable[] = [];
-  const skipped: { path: string; why: string }[] = [];
   for (const [index, entry] of found.entries()) {
     const info = infos[index];
-    const path = `${rootText.replace(/\/$/, "")}/${entry.segments.join("/")}`;
+    const path = pathOf(entry.segments);
+    const { nodeId } = entry;
     if (!info || info instanceof Error) {
-      skipped.push({ path, why: info?.message ?? "not inspected" });
+      skipped.push({ path, nodeId, why: info?.message ?? "not inspected" });
+      continue;
+    }
+    if (!info.readable) {
+      skipped.push({
+        path,
+        nodeId,
+        why: "not readable by this session's user (its UserAccessLevel lacks CurrentRead)",
+      });
       continue;
     }
     const type = tagTypeFor(info.builtInType);
     if (!type || info.valueRank !== -1) {
-      skipped.push({ path, why: type ? "an array" : `DataType ${info.dataTypeName} has no tag type` });
+      skipped.push({ path, nodeId, why: type ? "an array" : `DataType ${info.dataTypeName} has no tag type` });
       continue;
     }
     const variable: { -readonly [K in keyof BrowsedVariable]: BrowsedVariable[K] } = {
@@ -159,7 +205,7 @@ export type BrowseToTagMapOptions = OpcuaOptions & BrowseOptions & { out?: strin
 
 /** Connects, browses, and returns (and writes, when `out` is given) a YAML tag map. */
 export async function browseToTagMap(options: BrowseToTagMapOptions): Promise<BrowseResult & { yaml: string }> {
-  const { root, depth, maxReferencesPerNode, onProgress, out, ...connection } = options;
+  const { root, depth, maxReferencesPerNode, includeServer, onProgress, out, ...connection } = options;
   const settings = resolveOpcuaOptions(connection);
   if (settings.securityMode === "None" || settings.insecure) {
     settings.onWarning(
@@ -173,10 +219,13 @@ export async function browseToTagMap(options: BrowseToTagMapOptions): Promise<Br
     if (depth !== undefined) browseOptions.depth = depth;
     if (maxReferencesPerNode !== undefined) browseOptions.maxReferencesPerNode = maxReferencesPerNode;
     if (onProgress !== undefined) browseOptions.onProgress = onProgress;
+    if (includeServer !== undefined) browseOptions.includeServer = includeServer;
     const result = await browseVariables(open, browseOptions);
     const { stringify } = await import("yaml");
     const header = `# Tag map browsed from ${settings.endpoint} (root ${root ?? "/Objects"}) by plantwire opcua browse.\n# Writable nodes carry write: { allowed: false }: review each before allowing writes.\n`;
-    const yaml = header + stringify(tagMapDocument(result.variables, settings.name), { lineWidth: 0 });
+    const skippedLines = result.skipped.map((node) => `#   ${node.path} (${node.nodeId}): ${node.why}\n`).join("");
+    const skippedHeader = skippedLines ? `# Left out:\n${skippedLines}` : "";
+    const yaml = header + skippedHeader + stringify(tagMapDocument(result.variables, settings.name), { lineWidth: 0 });
     if (out !== undefined) await writeFile(out, yaml, "utf8");
     return { ...result, yaml };
   } finally {

@@ -41,6 +41,9 @@ const browse: CliCommand = {
   --depth <n>            levels to walk (default 10)
   --out <file>           the tag-map file to write (YAML)
   --name <adapter>       the adapter name written in each source (default opcua)
+  --include-server       also walk the Server diagnostics object (ns=0), left out by default
+  Every node left out (the Server object, unreadable variables, arrays, types without a tag type) is listed with
+  its reason, on the output and as comments at the top of the file.
 ${securityUsage}`,
   async run(args, io) {
     let parsed: ReturnType<typeof parseArgs<{ options: typeof browseOptions; allowPositionals: true; args: string[] }>>;
@@ -50,6 +53,7 @@ ${securityUsage}`,
       depth: { type: "string" },
       out: { type: "string" },
       name: { type: "string" },
+      "include-server": { type: "boolean" },
     } as const;
     try {
       parsed = parseArgs({ args: [...args], options: browseOptions, allowPositionals: true });
@@ -69,7 +73,7 @@ ${securityUsage}`,
       return exitCodes.usage;
     }
     try {
-      const options: OpcuaOptions & { out: string; root?: string; depth?: number } = {
+      const options: OpcuaOptions & { out: string; root?: string; depth?: number; includeServer?: boolean } = {
         endpoint,
         out: values.out,
         onWarning: (message) => io.err(`${message}\n`),
@@ -78,17 +82,15 @@ ${securityUsage}`,
       if (values.name !== undefined) options.name = values.name;
       if (values.root !== undefined) options.root = values.root;
       if (depth !== undefined) options.depth = depth;
+      if (values["include-server"]) options.includeServer = true;
       const result = await browseToTagMap({
         ...options,
         onProgress: (progress) =>
           io.err(`level ${progress.depth}: ${progress.nodesVisited} nodes, ${progress.variablesFound} variables\n`),
       });
       io.out(`wrote ${result.variables.length} tags to ${values.out}`);
-      io.out(
-        result.skipped.length > 0
-          ? ` (${result.skipped.length} variables skipped: arrays or unsupported types)\n`
-          : "\n",
-      );
+      io.out(result.skipped.length > 0 ? ` (${result.skipped.length} nodes left out)\n` : "\n");
+      for (const node of result.skipped) io.out(`  left out ${node.path} (${node.nodeId}): ${node.why}\n`);
       return exitCodes.ok;
     } catch (error) {
       return failure(io, error);

@@ -40,10 +40,25 @@ const integerLimits: Record<number, [number, number]> = {
   9: [0, Number.MAX_SAFE_INTEGER],
 };
 
+// The other built-in types (Part 6 §5.1.2), for messages: none of them carries a tag.
+const otherTypeNames: Record<number, string> = {
+  14: "Guid",
+  15: "ByteString",
+  16: "XmlElement",
+  17: "NodeId",
+  18: "ExpandedNodeId",
+  19: "StatusCode",
+  20: "QualifiedName",
+  22: "ExtensionObject (a structure)",
+  23: "DataValue",
+  24: "Variant",
+  25: "DiagnosticInfo",
+};
+
 /** The name of a built-in type id, e.g. 11 → "Double". */
 export function builtInTypeName(id: number): string {
   for (const [name, value] of Object.entries(builtInTypes)) if (value === id) return name;
-  return `DataType ${id}`;
+  return otherTypeNames[id] ?? `built-in type ${id}`;
 }
 
 /** The built-in types a node may have to carry a tag of this type. */
@@ -58,12 +73,15 @@ export function acceptedTypes(tag: AnyTag): readonly number[] {
       return [1];
     case "text":
       return [12, 21];
+    case "datetime":
+      return [13];
   }
 }
 
 /** The plantwire tag type that best fits a built-in type, for browse. Undefined when none fits. */
-export function tagTypeFor(builtInType: number): "float" | "integer" | "boolean" | "text" | undefined {
+export function tagTypeFor(builtInType: number): "float" | "integer" | "boolean" | "text" | "datetime" | undefined {
   if (builtInType === 10 || builtInType === 11) return "float";
+  if (builtInType === 13) return "datetime";
   if (integerTypes.has(builtInType)) return "integer";
   if (builtInType === 1) return "boolean";
   if (builtInType === 12 || builtInType === 21) return "text";
@@ -126,7 +144,7 @@ function plainValue(variant: Variant | null | undefined): unknown {
 function plainScalar(value: unknown, dataType: number): unknown {
   if (dataType === 8 || dataType === 9) return int64ToNumber(value);
   if (dataType === 21) return (value as { text?: string | null } | null)?.text ?? "";
-  if (dataType === 13 && value instanceof Date) return value.getTime();
+  // DateTime stays a Date: the datetime tag type carries it as one (a number would be an epoch no reader could tell).
   return value;
 }
 
@@ -150,6 +168,9 @@ export function tagValueOf(tag: AnyTag, value: unknown): { value: unknown } | { 
       if (typeof value !== "string") return { problem: `expected text, got ${typeof value}` };
       if (value.length > tag.maxLength) return { problem: `text of ${value.length} characters > ${tag.maxLength}` };
       return { value };
+    case "datetime":
+      if (value instanceof Date && !Number.isNaN(value.getTime())) return { value };
+      return { problem: `expected a DateTime, got ${typeof value}` };
   }
 }
 
@@ -187,7 +208,11 @@ export function sampleFromDataValue(tag: BoundTag, dataValue: DataValue, receive
   return sample;
 }
 
-function scalarFor(tag: AnyTag, builtInType: number, value: unknown): unknown {
+/** The largest finite float32 (an OPC UA Float, a PLC REAL): anything larger becomes Infinity on the wire. */
+export const float32Max = 3.4028234663852886e38;
+
+/** The value one scalar of a write puts on the wire for a node of this built-in type; throws with the misfit. */
+export function scalarFor(tag: AnyTag, builtInType: number, value: unknown): unknown {
   if (tag.type === "enum" && typeof value === "string") {
     const code = (tag.states as Record<string, number>)[value];
     if (code === undefined)
@@ -206,6 +231,12 @@ function scalarFor(tag: AnyTag, builtInType: number, value: unknown): unknown {
     if (typeof value !== "string") throw new Error(`expected text, got ${JSON.stringify(value)}`);
     return { text: value };
   }
+  if (builtInType === 13) {
+    if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+      throw new Error(`DateTime needs a valid Date, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new Error(`expected a finite number, got ${JSON.stringify(value)}`);
   }
@@ -216,6 +247,9 @@ function scalarFor(tag: AnyTag, builtInType: number, value: unknown): unknown {
       throw new Error(`${value} is outside ${builtInTypeName(builtInType)} [${limits[0]}, ${limits[1]}]`);
     }
     if (builtInType === 8 || builtInType === 9) return [Math.floor(value / 4294967296), value >>> 0];
+  }
+  if (builtInType === 10 && Math.abs(value) > float32Max) {
+    throw new Error(`${value} is outside Float (float32) [-${float32Max}, ${float32Max}]`);
   }
   return value;
 }

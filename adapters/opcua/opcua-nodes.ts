@@ -4,7 +4,7 @@
  * EngineeringUnits and EURange read in batches split at the server's limits.
  */
 import type { BrowseResult, DataValue, NodeId, ReadValueIdOptions, ReferenceDescription } from "node-opcua";
-import { mapChunks } from "./opcua-batch.js";
+import { chunk, mapChunks } from "./opcua-batch.js";
 import { builtInTypeName } from "./opcua-codec.js";
 import type { OpcuaAddress } from "./opcua-config.js";
 import type { OpenSession } from "./opcua-session.js";
@@ -38,10 +38,25 @@ export function readChunked(open: OpenSession, nodesToRead: ReadValueIdOptions[]
   return mapChunks(nodesToRead, open.limits.maxNodesPerRead, concurrency, (part) => open.session.read(part));
 }
 
-/** The forward hierarchical children of each node, following continuation points, split at MaxNodesPerBrowse. */
-export async function browseChildren(open: OpenSession, nodeIds: readonly string[]): Promise<ReferenceDescription[][]> {
-  const { ua, session } = open;
-  return mapChunks([...nodeIds], open.limits.maxNodesPerBrowse, concurrency, async (part) => {
+/**
+ * The forward hierarchical children of each node. Requests carry at most MaxNodesPerBrowse nodes, and no more nodes
+ * than the server keeps continuation points for (MaxBrowseContinuationPoints, per session): each node browsed may leave
+ * one open until it is drained. Continuation points go back in BrowseNext requests of the same size, all of a
+ * request's points together, until none is left. A node the server refuses to browse gets no children, and its status
+ * goes into `problems` when given.
+ */
+export async function browseChildren(
+  open: OpenSession,
+  nodeIds: readonly string[],
+  problems?: Map<string, string>,
+): Promise<ReferenceDescription[][]> {
+  const { ua, session, limits } = open;
+  const perRequest = Math.max(1, Math.min(limits.maxNodesPerBrowse, limits.maxBrowseContinuationPoints));
+  const parallel = limits.maxBrowseContinuationPoints >= concurrency * perRequest ? concurrency : 1;
+  const note = (nodeId: string | undefined, result: BrowseResult | undefined) => {
+    if (nodeId !== undefined && result && !result.statusCode.isGood()) problems?.set(nodeId, result.statusCode.name);
+  };
+  return mapChunks([...nodeIds], perRequest, parallel, async (part) => {
     const results = await session.browse(
       part.map((nodeId) => ({
         nodeId,
@@ -52,18 +67,33 @@ export async function browseChildren(open: OpenSession, nodeIds: readonly string
         resultMask: 63,
       })),
     );
-    return Promise.all(
-      results.map(async (result) => {
-        const references = [...(result.references ?? [])];
-        let point: Buffer | null = result.continuationPoint;
-        while (point && point.length > 0) {
-          const [next]: BrowseResult[] = await session.browseNext([point], false);
-          references.push(...(next?.references ?? []));
-          point = next?.continuationPoint ?? null;
-        }
-        return references;
-      }),
-    );
+    const references = results.map((result) => [...(result.references ?? [])]);
+    let pending: { index: number; point: Buffer }[] = [];
+    results.forEach((result, index) => {
+      note(part[index], result);
+      if (result.continuationPoint && result.continuationPoint.length > 0) {
+        pending.push({ index, point: result.continuationPoint });
+      }
+    });
+    while (pending.length > 0) {
+      const next: typeof pending = [];
+      for (const batch of chunk(pending, perRequest)) {
+        const answers: BrowseResult[] = await session.browseNext(
+          batch.map((entry) => entry.point),
+          false,
+        );
+        batch.forEach((entry, position) => {
+          const answer = answers[position];
+          note(part[entry.index], answer);
+          references[entry.index]?.push(...(answer?.references ?? []));
+          if (answer?.continuationPoint && answer.continuationPoint.length > 0) {
+            next.push({ index: entry.index, point: answer.continuationPoint });
+          }
+        });
+      }
+      pending = next;
+    }
+    return references;
   });
 }
 

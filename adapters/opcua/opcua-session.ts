@@ -10,6 +10,7 @@ import { ConfigError, ConnectionError } from "../../src/errors.js";
 import { loadOptionalDependency } from "../../src/optional-dependency.js";
 import type { NodeOpcua } from "./opcua-codec.js";
 import type { ResolvedOpcuaOptions } from "./opcua-config.js";
+import { explainConnectFailure } from "./opcua-endpoints.js";
 
 /** The server's operation limits (0 in OPC UA means "no limit"; plantwire then uses its own cap). */
 export interface OperationLimits {
@@ -19,6 +20,8 @@ export interface OperationLimits {
   maxNodesPerTranslate: number;
   maxMonitoredItemsPerCall: number;
   maxMonitoredItemsPerSubscription: number;
+  /** Continuation points the server keeps per session (a ServerCapability, not an operation limit). */
+  maxBrowseContinuationPoints: number;
 }
 
 /** Hooks the session reports to. */
@@ -89,6 +92,7 @@ const limitIds = {
   maxNodesPerTranslate: "Server_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIds",
   maxMonitoredItemsPerCall: "Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall",
   maxMonitoredItemsPerSubscription: "Server_ServerCapabilities_MaxMonitoredItemsPerSubscription",
+  maxBrowseContinuationPoints: "Server_ServerCapabilities_MaxBrowseContinuationPoints",
 } as const;
 
 /**
@@ -164,18 +168,16 @@ export async function openSession(
     session = await withDeadline(client.createSession(identity), options.connectTimeoutMs, signal, `${label}: session`);
   } catch (error) {
     await client.disconnect().catch(() => {});
-    await certificateManager.dispose().catch(() => {});
-    if (ConnectionError.isInstance(error)) throw error;
-    const message = (error as Error).message ?? String(error);
-    const untrusted = /certificate/i.test(message);
-    throw new ConnectionError(
-      `${label} cannot connect to ${options.endpoint}: ${message}.${
-        untrusted
-          ? ` Fix: check the server certificate and trust it with "plantwire opcua trust ${options.endpoint}" (it was stored in ${options.pkiFolder}/rejected).`
-          : " Fix: check the endpoint, security mode/policy and that the server runs."
-      }`,
-      { cause: error },
+    if (ConnectionError.isInstance(error)) {
+      await certificateManager.dispose().catch(() => {});
+      throw error;
+    }
+    const message = ((error as Error).message ?? String(error)).trim();
+    const explained = await explainConnectFailure(ua, options, certificateManager, message).catch(
+      () => `${message}. Fix: check the endpoint, that the server runs, and the security mode/policy`,
     );
+    await certificateManager.dispose().catch(() => {});
+    throw new ConnectionError(`${label} cannot connect to ${options.endpoint}: ${explained}.`, { cause: error });
   }
   client.connectionStrategy.maxRetry = -1;
   const openedSession = session;

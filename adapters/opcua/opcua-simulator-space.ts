@@ -21,7 +21,8 @@ export type SimulatorDataType =
   | "UInt64"
   | "Float"
   | "Double"
-  | "String";
+  | "String"
+  | "DateTime";
 
 /** One variable of the simulator. */
 export interface SimulatorVariable {
@@ -38,13 +39,22 @@ export interface SimulatorVariable {
   readonly range?: readonly [number, number];
   /** Whether clients may write it (a setpoint). @default false */
   readonly writable?: boolean;
+  /** Whether clients may read it; false serves a node whose UserAccessLevel lacks CurrentRead. @default true */
+  readonly readable?: boolean;
   /** Answer writes with Good_CompletesAsynchronously (the device applies them later), for tests. @default false */
   readonly completesAsynchronously?: boolean;
   /** Extra names `simulator.set()` accepts, e.g. the tag name. */
   readonly aliases?: readonly string[];
 }
 
-const tagDataTypes = { float: "Double", integer: "Int32", boolean: "Boolean", enum: "Int32", text: "String" } as const;
+const tagDataTypes = {
+  float: "Double",
+  integer: "Int32",
+  boolean: "Boolean",
+  enum: "Int32",
+  text: "String",
+  datetime: "DateTime",
+} as const;
 
 /** The simulator's own namespace index (node-opcua puts the server's own namespace at 1). */
 export const simulatorNamespace = 1;
@@ -74,7 +84,9 @@ export function variablesFromTags(tags: TagDefinitions): SimulatorVariable[] {
           ? ""
           : tag.type === "enum"
             ? Object.values(tag.states)[0]
-            : low;
+            : tag.type === "datetime"
+              ? new Date(Date.UTC(2000, 0, 1))
+              : low;
     const variable: { -readonly [K in keyof SimulatorVariable]: SimulatorVariable[K] } = {
       ...where,
       dataType: tagDataTypes[tag.type],
@@ -136,6 +148,7 @@ export function buildAddressSpace(
     const parent = folderFor(segments.slice(0, -1));
     const nodeId = nodeIdOf(spec);
     const access = spec.writable ? "CurrentRead | CurrentWrite" : "CurrentRead";
+    const userAccess = spec.readable === false ? (spec.writable ? "CurrentWrite" : 0) : access;
     const value = currentValue(spec);
     const base = {
       organizedBy: parent,
@@ -144,7 +157,7 @@ export function buildAddressSpace(
       dataType: spec.dataType,
       valueRank: Array.isArray(value) ? 1 : -1,
       accessLevel: access,
-      userAccessLevel: access,
+      userAccessLevel: userAccess,
       minimumSamplingInterval: 50,
       ...(spec.completesAsynchronously
         ? {

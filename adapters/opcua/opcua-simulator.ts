@@ -67,6 +67,8 @@ export interface OpcuaSimulatorOptions {
   };
   /** Most monitored items in one subscription. @default 100000 */
   maxMonitoredItemsPerSubscription?: number;
+  /** Browse continuation points kept per session (0 = no limit); more answer BadNoContinuationPoints. @default 0 */
+  maxBrowseContinuationPoints?: number;
   /** User names and passwords accepted. */
   users?: Readonly<Record<string, string>>;
   /** Whether anonymous sessions are allowed. @default true */
@@ -169,6 +171,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
       serverCapabilities: {
         maxMonitoredItemsPerSubscription: options.maxMonitoredItemsPerSubscription ?? 100_000,
         maxSessions: 50,
+        maxBrowseContinuationPoints: options.maxBrowseContinuationPoints ?? 0,
         operationLimits: {
           maxNodesPerRead: limits.maxNodesPerRead ?? 0,
           maxNodesPerWrite: limits.maxNodesPerWrite ?? 0,

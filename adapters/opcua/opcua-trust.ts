@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { ConnectionError } from "../../src/errors.js";
+import { certificateOf, offeredEndpoints } from "./opcua-endpoints.js";
 import { loadNodeOpcua, openCertificateManager } from "./opcua-session.js";
 
 /** A server certificate as shown to a person before trusting it. */
@@ -19,6 +20,34 @@ export interface ServerCertificateInfo {
   readonly applicationUri: string;
 }
 
+// X.500 attribute names as certificate viewers show them, most specific first.
+const attributeNames: readonly [string, string][] = [
+  ["commonName", "CN"],
+  ["organizationalUnitName", "OU"],
+  ["organizationName", "O"],
+  ["localityName", "L"],
+  ["stateOrProvinceName", "ST"],
+  ["countryName", "C"],
+  ["domainComponent", "DC"],
+];
+
+/**
+ * A certificate subject as one readable line, e.g. "CN=NodeOPCUA@vm, O=Sterfive, L=Orleans, C=FR". node-opcua's parsed
+ * subject carries the raw attribute list (`entries`) beside the named fields: only text values are shown.
+ */
+export function subjectText(subject: Readonly<Record<string, unknown>> | undefined): string {
+  if (!subject) return "(none)";
+  const known = new Set(attributeNames.map(([key]) => key));
+  const parts = attributeNames.flatMap(([key, short]) => {
+    const value = subject[key];
+    return typeof value === "string" && value.length > 0 ? [`${short}=${value}`] : [];
+  });
+  for (const [key, value] of Object.entries(subject)) {
+    if (!known.has(key) && (typeof value === "string" || typeof value === "number")) parts.push(`${key}=${value}`);
+  }
+  return parts.length > 0 ? parts.join(", ") : "(none)";
+}
+
 function fingerprint(data: Buffer, algorithm: "sha1" | "sha256"): string {
   return (createHash(algorithm).update(data).digest("hex").match(/../g) ?? []).join(":").toUpperCase();
 }
@@ -27,24 +56,13 @@ function fingerprint(data: Buffer, algorithm: "sha1" | "sha256"): string {
 export async function fetchServerCertificate(endpoint: string, pkiFolder: string): Promise<ServerCertificateInfo> {
   const ua = await loadNodeOpcua();
   const manager = await openCertificateManager(ua, pkiFolder);
-  const client = ua.OPCUAClient.create({
-    endpointMustExist: false,
-    securityMode: ua.MessageSecurityMode.None,
-    securityPolicy: ua.SecurityPolicy.None,
-    clientCertificateManager: manager,
-    connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-  });
   try {
-    await client.connect(endpoint);
-    const endpoints = await client.getEndpoints();
-    const withCertificate = endpoints.find((description) => description.serverCertificate?.length);
-    if (!withCertificate?.serverCertificate) throw new Error("the server offers no certificate");
-    const certificate =
-      ua.crypto_utils.split_der(withCertificate.serverCertificate)[0] ?? withCertificate.serverCertificate;
+    const offered = await offeredEndpoints(ua, endpoint, manager);
+    const certificate = certificateOf(ua, offered);
+    const withCertificate = offered.find((entry) => entry.description.serverCertificate?.length)?.description;
+    if (!certificate || !withCertificate) throw new Error("the server offers no certificate");
     const info = ua.crypto_utils.exploreCertificate(certificate).tbsCertificate;
-    const subject = Object.entries(info.subject ?? {})
-      .map(([key, value]) => `${key}=${String(value)}`)
-      .join(", ");
+    const subject = subjectText(info.subject as unknown as Record<string, unknown>);
     return {
       certificate,
       sha1: fingerprint(certificate, "sha1"),
@@ -59,7 +77,6 @@ export async function fetchServerCertificate(endpoint: string, pkiFolder: string
       cause: error,
     });
   } finally {
-    await client.disconnect().catch(() => {});
     await manager.dispose().catch(() => {});
   }
 }

@@ -7,9 +7,11 @@ export type { QueryDescription, SqlAdapter } from "./sql-adapter-types.js";
 export { type SqlAuditAnchorOptions, sqlAuditAnchor } from "./sql-audit-anchor.js";
 export type {
   NarrowTableMapping,
+  PartitionMapping,
   SqlAddress,
   SqlClient,
   SqlOptions,
+  TagTableMapping,
   WideTableMapping,
 } from "./sql-config.js";
 export type { SqlDialectName, SqlTimeType } from "./sql-dialect.js";
@@ -18,6 +20,7 @@ export type { PostgresClientShape } from "./sql-dialect-postgres.js";
 export type { SqliteDatabaseShape } from "./sql-dialect-sqlite.js";
 export type { HistoryOptions } from "./sql-history.js";
 export type { InsertTemplate, NamedQueryDefinition } from "./sql-named-query.js";
+export { defaultQuality, type QualityMatch, type QualityRule } from "./sql-quality.js";
 export {
   createPlantwireSchema,
   type PlantwireSchemaOptions,

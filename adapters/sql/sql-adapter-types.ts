@@ -44,8 +44,11 @@ export interface SqlAdapter<
   write(tag: BoundTag<SqlAddress>, value: unknown): Promise<WriteResult>;
   /** Builds a source from a tag-map entry: `{ narrow: {...}, tag }`, `{ wide: {...}, column }` or `{ query, parameters, column }`. */
   parseSource(raw: Readonly<Record<string, unknown>>): TagSource<SqlAddress>;
-  /** A tag in a narrow historian table, e.g. `db.narrow(samples, "pump7.speed")`. Writes insert a sample row. */
-  narrow(mapping: NarrowTableMapping, tag: string): TagSource<SqlAddress>;
+  /**
+   * A tag in a narrow historian table, e.g. `db.narrow(samples, "pump7.speed")` or by numeric id `db.narrow(samples, 42)`
+   * (or by path when the mapping names a `tagTable`). Writes insert a sample row.
+   */
+  narrow(mapping: NarrowTableMapping, tag: string | number): TagSource<SqlAddress>;
   /** A column of a wide table, e.g. `db.wide({ table: "line1", timeColumn: "ts" }, "speed")`. Read-only. */
   wide(mapping: WideTableMapping, column: string): TagSource<SqlAddress>;
   /** A column of the first row of a named query run with fixed parameters. Read-only. */
@@ -70,7 +73,8 @@ export interface SqlAdapter<
   describeQueries(): QueryDescription[];
   /**
    * Inserts rows through a template in one transaction: all rows or none. Refuses (ConfigError, nothing written) a
-   * template whose table backs a writable tag source of this adapter: such a row is a tag write, for the guard.
+   * template whose table backs a writable tag source of this adapter: such a row is a tag write, for the guard. Only
+   * this adapter's tag tables are known; another adapter on the same database is no barrier (database grants are).
    */
   insert<K extends keyof TTemplates & string>(
     template: K,

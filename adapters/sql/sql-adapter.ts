@@ -20,16 +20,18 @@ import {
   type SqlAddress,
   type SqlOptions,
   sqlSchemas,
+  type TagTableMapping,
   type WideTableMapping,
 } from "./sql-config.js";
-import { dialectOf, openSqlConnection } from "./sql-connect.js";
+import { dialectOf, openReadWrite } from "./sql-connect.js";
 import { sqlDeviceOf } from "./sql-device.js";
 import { isIdentifier, type SqlConnection } from "./sql-dialect.js";
 import { isConnectionFailure } from "./sql-errors.js";
+import { TagResolver } from "./sql-historian.js";
 import { readHistory } from "./sql-history.js";
 import {
   type CompiledQuery,
-  checkTemplate,
+  checkedTemplate,
   compileNamedQuery,
   type InsertTemplate,
   type NamedQueryDefinition,
@@ -52,7 +54,10 @@ function configIssue(path: string, message: string, fix: string): ConfigError {
 export function sql<
   const TQueries extends Record<string, NamedQueryDefinition> = Record<string, NamedQueryDefinition>,
   const TTemplates extends Record<string, InsertTemplate> = Record<string, InsertTemplate>,
->(options: SqlOptions<TQueries, TTemplates>): SqlAdapter<TQueries, TTemplates> {
+>(given: SqlOptions<TQueries, TTemplates>): SqlAdapter<TQueries, TTemplates> {
+  // Every option read once, at creation, into frozen copies (templates and query definitions deeply): where rows go
+  // is decided here, so a caller who changes the object later cannot move a write the guard audited and locked.
+  const options: Readonly<SqlOptions<TQueries, TTemplates>> = Object.freeze({ ...given });
   const name = options.name ?? "sql";
   const dialect = dialectOf(options);
   if (options.writeUrl !== undefined && dialectOf({ url: options.writeUrl }) !== dialect) {
@@ -65,16 +70,23 @@ export function sql<
   if (!(timeoutMs > 0)) throw configIssue("statementTimeoutMs", "must be positive", "e.g. 10000");
   if (!Number.isInteger(rowCap) || rowCap < 1) throw configIssue("rowCap", "not a positive integer", "e.g. 100000");
   const timeType = options.timeType ?? (dialect === "sqlite" ? "epochMilliseconds" : "timestamp");
-  const queries = new Map<string, CompiledQuery>(
+  const queries: ReadonlyMap<string, CompiledQuery> = new Map(
     Object.entries(options.queries ?? {}).map(([queryName, definition]) => [
       queryName,
       compileNamedQuery(queryName, definition),
     ]),
   );
-  const templates = options.templates ?? ({} as TTemplates);
-  for (const [templateName, template] of Object.entries(templates)) checkTemplate(templateName, template);
+  const templates: ReadonlyMap<string, InsertTemplate> = new Map(
+    Object.entries(options.templates ?? {}).map(([templateName, template]) => [
+      templateName,
+      checkedTemplate(templateName, template),
+    ]),
+  );
 
   const status = new StatusTracker();
+  const resolver = new TagResolver();
+  // The tag paths of every narrow source with a tag table, resolved to ids at connect.
+  const pathsByTagTable = new Map<string, [TagTableMapping, Set<string | number>]>();
   let reader: SqlConnection | undefined;
   let writer: SqlConnection | undefined;
   let opening: Promise<void> | undefined;
@@ -98,7 +110,7 @@ export function sql<
     }
   };
   const compiledQuery = (queryName: string): CompiledQuery => {
-    const compiled = Object.hasOwn(options.queries ?? {}, queryName) ? queries.get(queryName) : undefined;
+    const compiled = queries.get(queryName);
     if (!compiled) {
       throw new ValidationError(
         `sql adapter "${name}": no named query "${queryName}". Fix: use one of ${[...queries.keys()].join(", ") || "(none declared)"}`,
@@ -108,10 +120,10 @@ export function sql<
     return compiled;
   };
   const templateOf = (templateName: string): InsertTemplate => {
-    const template = Object.hasOwn(templates, templateName) ? templates[templateName] : undefined;
+    const template = templates.get(templateName);
     if (!template) {
       throw new ValidationError(
-        `sql adapter "${name}": no insert template "${templateName}". Fix: use one of ${Object.keys(templates).join(", ") || "(none declared)"}`,
+        `sql adapter "${name}": no insert template "${templateName}". Fix: use one of ${[...templates.keys()].join(", ") || "(none declared)"}`,
         { field: "template" },
       );
     }
@@ -144,27 +156,21 @@ export function sql<
       if (reader && status.get().state !== "disconnected") return;
       opening ??= (async () => {
         status.set("connecting");
-        const common = { dialect, poolSize, timeoutMs, adapterName: name };
-        let opened: SqlConnection[] = [];
         try {
-          const read = await openSqlConnection({ ...common, url: options.url, client: options.client });
-          opened = [read];
-          const separate = options.writeUrl !== undefined || options.writeClient !== undefined;
-          const write = separate
-            ? await openSqlConnection({
-                ...common,
-                url: options.writeUrl ?? options.url,
-                client: options.writeClient ?? (options.writeUrl === undefined ? options.client : undefined),
-              })
-            : read;
-          if (separate) opened.push(write);
-          await read.run("SELECT 1 AS pw_probe", []);
-          if (separate) await write.run("SELECT 1 AS pw_probe", []);
-          reader = read;
-          writer = write;
+          const pair = await openReadWrite(options, { dialect, poolSize, timeoutMs, adapterName: name });
+          // Tag paths resolved now, so a wrong tag table fails connect() rather than the first read.
+          resolver.clear();
+          try {
+            for (const [tagTable, paths] of pathsByTagTable.values())
+              await resolver.resolve(pair.reader, tagTable, [...paths]);
+          } catch (error) {
+            await Promise.allSettled([...new Set([pair.reader, pair.writer])].map((connection) => connection.close()));
+            throw error;
+          }
+          reader = pair.reader;
+          writer = pair.writer;
           status.set("connected");
         } catch (error) {
-          await Promise.allSettled(opened.map((connection) => connection.close()));
           const message = error instanceof Error ? error.message : String(error);
           status.set("disconnected", message);
           const passThrough =
@@ -198,7 +204,7 @@ export function sql<
       writableTables.addTags(tags);
       const { reader: connection } = connected();
       try {
-        const samples = await readLatest({ connection, timeType, queries }, tags, noteFailure);
+        const samples = await readLatest({ connection, timeType, queries, resolver }, tags, noteFailure);
         noteSuccess();
         return samples;
       } catch (error) {
@@ -238,13 +244,20 @@ export function sql<
     deviceOf: sqlDeviceOf(options, dialect, name),
     getInstance: () => reader?.instance,
     narrow(mapping, tag) {
-      const checked = parseOrThrow(sqlSchemas().narrow, mapping, "narrow") as NarrowTableMapping;
+      // zod's parse is a copy; frozen, so the table remembered as writable is the table the tag writes.
+      const checked = Object.freeze(parseOrThrow(sqlSchemas().narrow, mapping, "narrow")) as NarrowTableMapping;
       const label = `${name}:${checked.table}[${tag}]`;
+      if (checked.tagTable) {
+        const key = JSON.stringify(checked.tagTable);
+        const entry = pathsByTagTable.get(key) ?? [checked.tagTable, new Set<string | number>()];
+        entry[1].add(tag);
+        pathsByTagTable.set(key, entry);
+      }
       writableTables.add(checked.table, label);
       return { adapter, address: { kind: "narrow", mapping: checked, tag }, label };
     },
     wide(mapping, column) {
-      const checked = parseOrThrow(sqlSchemas().wide, mapping, "wide") as WideTableMapping;
+      const checked = Object.freeze(parseOrThrow(sqlSchemas().wide, mapping, "wide")) as WideTableMapping;
       if (!isIdentifier(column))
         throw configIssue("column", `"${column}" is not a plain SQL identifier`, "letters, digits, _");
       return {
@@ -263,7 +276,8 @@ export function sql<
       };
     },
     history(tags, from, to, historyOptions) {
-      return readHistory({ adapter, connection: connected().reader, rowCap, timeType }, tags, from, to, historyOptions);
+      const connection = connected().reader;
+      return readHistory({ adapter, connection, rowCap, timeType, resolver }, tags, from, to, historyOptions);
     },
     async query(queryName, parameters) {
       const compiled = compiledQuery(queryName);
@@ -301,13 +315,14 @@ export function sql<
       return sink;
     },
     rowOutput(templateName) {
-      const template = templateOf(templateName);
-      writableTables.assertInsertable(templateName, template);
       // The identity a tag on the same table gets (sql-device.ts), so a guard locking either locks the same table.
-      const table = { kind: "wide", mapping: { table: template.table, timeColumn: "" }, column: "" } as const;
-      const device = adapter.deviceOf?.({ address: table } as BoundTag<SqlAddress>) ?? `${name}/${template.table}`;
-      const insert = (values: readonly SqlValue[]) => insertRows(template, [values]);
-      return createRowOutput({ adapterName: name, templateName, template, device, writableTables, insert });
+      const deviceOf = (table: string) =>
+        adapter.deviceOf?.({
+          address: { kind: "wide", mapping: { table, timeColumn: "" }, column: "" },
+        } as BoundTag<SqlAddress>) ?? `${name}/${table}`;
+      const insert = (template: InsertTemplate, values: readonly SqlValue[]) => insertRows(template, [values]);
+      const template = templateOf(templateName);
+      return createRowOutput({ adapterName: name, templateName, template, deviceOf, writableTables, insert });
     },
   };
   return adapter;

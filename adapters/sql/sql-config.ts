@@ -10,6 +10,7 @@ import type { MysqlClientShape } from "./sql-dialect-mysql.js";
 import type { PostgresClientShape } from "./sql-dialect-postgres.js";
 import type { SqliteDatabaseShape } from "./sql-dialect-sqlite.js";
 import type { InsertTemplate, NamedQueryDefinition } from "./sql-named-query.js";
+import type { QualityRule } from "./sql-quality.js";
 
 /** A client plantwire can use: a better-sqlite3 Database, a pg Pool/Client or a mysql2/promise Pool. */
 export type SqlClient = SqliteDatabaseShape | PostgresClientShape | MysqlClientShape;
@@ -58,11 +59,47 @@ export interface NarrowTableMapping {
   readonly tagColumn: string;
   readonly timeColumn: string;
   readonly valueColumn: string;
-  /** A numeric OPC-style quality column (≥ 192 good, 64–191 uncertain, < 64 bad; NULL counts as good). */
+  /** A quality column, read through `quality` (by default as an OPC DA quality byte; NULL counts as good). */
   readonly qualityColumn?: string;
+  /**
+   * How the quality column's values map to good / uncertain / bad: `{ good: [192] }` (everything else bad), ranges
+   * `{ good: [{ from: 192, to: 219 }], uncertain: [{ from: 64, to: 127 }] }`, words, or a function.
+   * @default OPC DA quality bytes: 192–255 good, 64–127 uncertain, anything else (codes above 255 too) bad
+   */
+  readonly quality?: QualityRule;
+  /**
+   * The historian's tag table: tags are then given by path (`db.narrow(mapping, "site/pump7/speed")`) and resolved
+   * to every id that path has had (retired ids included) at connect; `tagColumn` holds those ids.
+   */
+  readonly tagTable?: TagTableMapping;
+  /** Data split across tables: monthly tables by name pattern, or a partition index table. */
+  readonly partitions?: PartitionMapping;
   /** @default the adapter's timeType */
   readonly timeType?: SqlTimeType;
 }
+
+/** A historian's tag table: one row per (path, id), old ids of an edited tag kept as retired rows. */
+export interface TagTableMapping {
+  readonly table: string;
+  readonly idColumn: string;
+  readonly pathColumn: string;
+}
+
+/**
+ * Where the rows of a partitioned narrow table live. `tables` names monthly tables with `{yyyy}` and `{mm}` (UTC),
+ * e.g. `"hist_{yyyy}_{mm}"`; only the tables that exist are read. `indexTable` names a table listing partitions with
+ * their table name and time span (like Ignition's sqlth_partitions); its times use `timeType`.
+ */
+export type PartitionMapping =
+  | { readonly tables: string }
+  | {
+      readonly indexTable: string;
+      readonly nameColumn: string;
+      readonly startColumn: string;
+      readonly endColumn: string;
+      /** @default "epochMilliseconds" */
+      readonly timeType?: SqlTimeType;
+    };
 
 /** A wide table: one row per instant, one column per tag. */
 export interface WideTableMapping {
@@ -74,7 +111,7 @@ export interface WideTableMapping {
 
 /** Where a SQL tag's value lives. */
 export type SqlAddress =
-  | { readonly kind: "narrow"; readonly mapping: NarrowTableMapping; readonly tag: string }
+  | { readonly kind: "narrow"; readonly mapping: NarrowTableMapping; readonly tag: string | number }
   | { readonly kind: "wide"; readonly mapping: WideTableMapping; readonly column: string }
   | {
       readonly kind: "query";
@@ -91,17 +128,55 @@ function buildSchemas() {
       params: { fix: "use letters, digits and underscores only (an optional schema prefix for tables), at most 63" },
     });
   const timeType = z.enum(["timestamp", "epochMilliseconds", "epochSeconds"]);
+  const quality = z.enum(["good", "uncertain", "bad"]);
+  const match = z.union([z.number(), z.string(), z.strictObject({ from: z.number(), to: z.number() })]);
+  const qualityRule = z.union([
+    z.custom<(raw: unknown) => "good" | "uncertain" | "bad">((value) => typeof value === "function", {
+      message: "not a quality rule",
+    }),
+    z.strictObject({
+      good: z.array(match).optional(),
+      uncertain: z.array(match).optional(),
+      otherwise: quality.optional(),
+      null: quality.optional(),
+    }),
+  ]);
+  const partitions = z.union([
+    z.strictObject({
+      tables: z
+        .string()
+        .refine(
+          (text) =>
+            /\{yyyy\}/.test(text) && /\{mm\}/.test(text) && isIdentifier(text.replace(/\{(yyyy|mm)\}/g, "0"), true),
+          {
+            message: "not a monthly table pattern",
+            params: { fix: 'write a table name with {yyyy} and {mm}, e.g. "hist_{yyyy}_{mm}"' },
+          },
+        ),
+    }),
+    z.strictObject({
+      indexTable: identifier(true),
+      nameColumn: identifier(),
+      startColumn: identifier(),
+      endColumn: identifier(),
+      timeType: timeType.optional(),
+    }),
+  ]);
   const narrow = z.strictObject({
     table: identifier(true),
     tagColumn: identifier(),
     timeColumn: identifier(),
     valueColumn: identifier(),
     qualityColumn: identifier().optional(),
+    quality: qualityRule.optional(),
+    tagTable: z.strictObject({ table: identifier(true), idColumn: identifier(), pathColumn: identifier() }).optional(),
+    partitions: partitions.optional(),
     timeType: timeType.optional(),
   });
   const wide = z.strictObject({ table: identifier(true), timeColumn: identifier(), timeType: timeType.optional() });
   const source = z.union([
-    z.strictObject({ narrow, tag: z.string().min(1).max(200) }),
+    // A historian's tag ids are often numbers; YAML gives them as numbers, accepted as written.
+    z.strictObject({ narrow, tag: z.union([z.string().min(1).max(200), z.number().int().safe()]) }),
     z.strictObject({ wide, column: identifier() }),
     z.strictObject({
       query: z.string().min(1),

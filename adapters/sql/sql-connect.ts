@@ -3,7 +3,7 @@
  * lazily, so importing `plantwire/sql` loads no database driver.
  */
 import { ConfigError } from "../../src/index.js";
-import { parseSqlUrl, type SqlClient } from "./sql-config.js";
+import { parseSqlUrl, type SqlClient, type SqlOptions } from "./sql-config.js";
 import type { SqlConnection, SqlDialect, SqlDialectName } from "./sql-dialect.js";
 import { type MysqlClientShape, mysqlDialect, openMysql } from "./sql-dialect-mysql.js";
 import { openPostgres, type PostgresClientShape, postgresDialect } from "./sql-dialect-postgres.js";
@@ -63,5 +63,34 @@ export async function openSqlConnection(target: ConnectionTarget): Promise<SqlCo
         ...(url === undefined ? {} : { url }),
         ...(target.client === undefined ? {} : { client: target.client as MysqlClientShape }),
       });
+  }
+}
+
+/**
+ * Opens the read connection and, when `writeUrl` or `writeClient` is given, a separate write connection, probing
+ * both; closes what it opened when either fails. Without separate write settings both are the same connection.
+ */
+export async function openReadWrite(
+  options: Pick<SqlOptions, "url" | "client" | "writeUrl" | "writeClient">,
+  common: Omit<ConnectionTarget, "url" | "client">,
+): Promise<{ reader: SqlConnection; writer: SqlConnection }> {
+  const opened: SqlConnection[] = [];
+  try {
+    const reader = await openSqlConnection({ ...common, url: options.url, client: options.client });
+    opened.push(reader);
+    const separate = options.writeUrl !== undefined || options.writeClient !== undefined;
+    const writer = separate
+      ? await openSqlConnection({
+          ...common,
+          url: options.writeUrl ?? options.url,
+          client: options.writeClient ?? (options.writeUrl === undefined ? options.client : undefined),
+        })
+      : reader;
+    if (separate) opened.push(writer);
+    for (const connection of opened) await connection.run("SELECT 1 AS pw_probe", []);
+    return { reader, writer };
+  } catch (error) {
+    await Promise.allSettled(opened.map((connection) => connection.close()));
+    throw error;
   }
 }

@@ -12,8 +12,11 @@ import {
 } from "../../src/index.js";
 import type { NarrowTableMapping, SqlAddress, WideTableMapping } from "./sql-config.js";
 import type { SqlConnection, SqlTimeType } from "./sql-dialect.js";
-import { narrowHistory, type SqlAggregate, wideHistory } from "./sql-statements.js";
-import { toQuality, toSample } from "./sql-values.js";
+import type { TagResolver } from "./sql-historian.js";
+import { readNarrowHistory } from "./sql-history-narrow.js";
+import { qualityRuleKey } from "./sql-quality.js";
+import { type SqlAggregate, wideHistory } from "./sql-statements.js";
+import { toSample } from "./sql-values.js";
 
 /** Options of `history()`. */
 export interface HistoryOptions {
@@ -29,6 +32,7 @@ export interface HistoryContext {
   connection: SqlConnection;
   rowCap: number;
   timeType: SqlTimeType;
+  resolver: TagResolver;
 }
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -106,11 +110,11 @@ export async function readHistory<TTags extends TagDefinitions>(
   const receivedTime = Date.now();
   const groups = new Map<string, Member[]>();
   for (const member of members) {
-    const mapping = (member.address as { mapping: unknown }).mapping;
-    const key = `${member.address.kind}:${JSON.stringify(mapping)}`;
+    const mapping = (member.address as { mapping: { quality?: never } }).mapping;
+    const key = `${member.address.kind}:${JSON.stringify(mapping)}:${qualityRuleKey(mapping.quality)}`;
     groups.set(key, [...(groups.get(key) ?? []), member]);
   }
-  const checkCap = (rows: readonly unknown[]) => {
+  const checkCap = (rows: { length: number }) => {
     if (rows.length > context.rowCap) {
       throw new ValidationError(
         `history: more than ${context.rowCap} raw rows in the window. Fix: give a bucket so SQL downsamples, or a shorter window`,
@@ -130,20 +134,12 @@ export async function readHistory<TTags extends TagDefinitions>(
     const first = group[0] as Member;
     if (first.address.kind === "narrow") {
       const mapping = first.address.mapping as NarrowTableMapping;
-      const byTag = new Map(group.map((member) => [(member.address as { tag: string }).tag, member]));
-      const timeType = mapping.timeType ?? context.timeType;
-      const statement = narrowHistory(dialect, mapping, timeType, [...byTag.keys()], range);
-      const rows = await context.connection.run(statement.text, statement.parameters);
-      checkCap(rows);
-      for (const row of rows) {
-        const member = byTag.get(String(row.pw_tag));
-        if (!member) continue;
-        const sample =
-          bucketMs === undefined
-            ? toSample(member, row.pw_value, Number(row.pw_time), toQuality(row.pw_quality), receivedTime)
-            : bucketSample(member, row.pw_value, row.pw_bucket);
-        series.get(member.name)?.push(sample);
-      }
+      const narrowMembers = group.map((member) => ({
+        ...member,
+        tag: (member.address as { tag: string | number }).tag,
+      }));
+      const narrowContext = { ...context, receivedTime };
+      checkCap({ length: await readNarrowHistory(narrowContext, mapping, narrowMembers, range, series) });
     } else {
       const mapping = (first.address as { mapping: WideTableMapping }).mapping;
       const columns = group.map((member) => (member.address as { column: string }).column);

@@ -41,8 +41,20 @@ export interface CompiledQuery {
  * Finds `:name` placeholders outside quotes and comments, skipping PostgreSQL `::type` casts. Hand-written because
  * no small library does this for three dialects; it only tokenises, it never interprets values.
  */
-export function compileNamedQuery(name: string, definition: NamedQueryDefinition): CompiledQuery {
-  const source = definition.sql.trim().replace(/;\s*$/, "");
+export function compileNamedQuery(name: string, given: NamedQueryDefinition): CompiledQuery {
+  // Each field read once into a frozen copy: the SQL compiled here is the SQL run, and a caller who later changes
+  // the object they passed changes nothing (the zod schemas themselves are the caller's, as zod objects are).
+  const { sql, parameters, columns, description } = given;
+  if (typeof sql !== "string") {
+    throw new ConfigError([{ path: `queries.${name}.sql`, message: "not text", fix: "write one SELECT statement" }]);
+  }
+  const definition: NamedQueryDefinition = Object.freeze({
+    sql,
+    parameters,
+    columns,
+    ...(description === undefined ? {} : { description }),
+  });
+  const source = sql.trim().replace(/;\s*$/, "");
   const order: string[] = [];
   const segments: string[] = [];
   let template = "";
@@ -86,7 +98,7 @@ export function compileNamedQuery(name: string, definition: NamedQueryDefinition
     ]);
   }
   segments.push(template);
-  return { name, definition, segments, order };
+  return Object.freeze({ name, definition, segments: Object.freeze(segments), order: Object.freeze(order) });
 }
 
 /** A query that already ends in its own LIMIT (a number or a placeholder, maybe with OFFSET). */
@@ -133,27 +145,34 @@ export function queryRows(compiled: CompiledQuery, rows: readonly unknown[]): un
   });
 }
 
-/** Checks an insert template's table and column names. */
-export function checkTemplate(name: string, template: InsertTemplate): void {
+/**
+ * Checks an insert template's table and column names and returns a frozen copy of it, each field read once. The
+ * copy is what is written through: the caller's object may change later (or be a getter or Proxy answering
+ * differently each time), and the table that was checked, audited and locked must stay the table that is written.
+ */
+export function checkedTemplate(name: string, given: InsertTemplate): InsertTemplate {
+  const { table, columns: givenColumns } = given;
+  const columns: unknown[] = Array.isArray(givenColumns) ? [...givenColumns] : [];
   const issues = [];
-  if (!isIdentifier(template.table, true)) {
+  if (typeof table !== "string" || !isIdentifier(table, true)) {
     issues.push({
       path: `templates.${name}.table`,
       message: "not a plain SQL identifier",
       fix: "use letters, digits, _",
     });
   }
-  if (template.columns.length === 0) {
+  if (columns.length === 0) {
     issues.push({ path: `templates.${name}.columns`, message: "empty", fix: "list the columns a row fills" });
   }
-  for (const [position, column] of template.columns.entries()) {
-    if (!isIdentifier(column)) {
+  for (const [position, column] of columns.entries()) {
+    if (typeof column !== "string" || !isIdentifier(column)) {
       issues.push({
         path: `templates.${name}.columns.${position}`,
-        message: `"${column}" is not a plain SQL identifier`,
+        message: `"${String(column)}" is not a plain SQL identifier`,
         fix: "use letters, digits and underscores only",
       });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
+  return Object.freeze({ table: table as string, columns: Object.freeze(columns as string[]) });
 }

@@ -7,7 +7,7 @@
 import { type BoundTag, ConfigError, type OutputChannel, ValidationError } from "../../src/index.js";
 import type { SqlAddress } from "./sql-config.js";
 import type { SqlDialectName } from "./sql-dialect.js";
-import type { InsertTemplate } from "./sql-named-query.js";
+import { checkedTemplate, type InsertTemplate } from "./sql-named-query.js";
 import { type InsertBatch, rowValues } from "./sql-sink.js";
 import type { SqlValue } from "./sql-values.js";
 
@@ -102,12 +102,12 @@ export interface RowOutputContext {
   readonly adapterName: string;
   readonly templateName: string;
   readonly template: InsertTemplate;
-  /** The device identity of the table, for one-writer locks. */
-  readonly device: string;
-  /** Checked again on every send: a writable source may have been declared on the table since. */
+  /** The device identity of a table, for one-writer locks. */
+  readonly deviceOf: (table: string) => string;
+  /** Checked at creation and again on every send: a writable source may have been declared on the table since. */
   readonly writableTables: WritableTables;
-  /** Inserts one row (values in column order) in its own transaction; resolves once committed. */
-  readonly insert: (values: readonly SqlValue[]) => Promise<void>;
+  /** Inserts one row (values in column order) through a template in its own transaction; resolves once committed. */
+  readonly insert: (template: InsertTemplate, values: readonly SqlValue[]) => Promise<void>;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -121,9 +121,16 @@ function rowJson(row: Record<string, SqlValue>): string {
   return JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
 }
 
-/** Builds a row output; the caller has checked that the template writes no writable tag's table. */
+/**
+ * Builds a row output; throws a ConfigError when the template writes a writable tag's table. It keeps its own frozen
+ * copy of the table and columns, made once here, and takes its check, label, device and every insert from that copy:
+ * what the guard audited and locked is what is written, whatever later happens to the object it was given.
+ */
 export function createRowOutput(context: RowOutputContext): OutputChannel<Record<string, SqlValue>> {
-  const { adapterName, templateName, template } = context;
+  const { adapterName, templateName } = context;
+  const template = checkedTemplate(templateName, context.template);
+  context.writableTables.assertInsertable(templateName, template);
+  const device = context.deviceOf(template.table);
   const check = (item: unknown): string[] => {
     if (!isPlainObject(item)) return [`a row is an object of columns (${template.columns.join(", ")})`];
     const problems = Object.keys(item)
@@ -144,7 +151,7 @@ export function createRowOutput(context: RowOutputContext): OutputChannel<Record
   return Object.freeze({
     kind: "row" as const,
     label: `sql ${adapterName} → ${template.table} (template ${templateName})`,
-    device: context.device,
+    device,
     check,
     size: (item: Record<string, SqlValue>) => Buffer.byteLength(rowJson(item)),
     async send(item: Record<string, SqlValue>): Promise<void> {
@@ -155,7 +162,7 @@ export function createRowOutput(context: RowOutputContext): OutputChannel<Record
           { field: templateName },
         );
       }
-      await context.insert(rowValues(templateName, template, item));
+      await context.insert(template, rowValues(templateName, template, item));
     },
   });
 }

@@ -5,15 +5,18 @@
 import { type BoundTag, badSample, type Sample, TimeoutError } from "../../src/index.js";
 import type { NarrowTableMapping, SqlAddress, WideTableMapping } from "./sql-config.js";
 import type { SqlConnection, SqlRow, SqlTimeType } from "./sql-dialect.js";
+import { type TagResolver, tablesFor, tagIds } from "./sql-historian.js";
 import { type CompiledQuery, queryParameters, queryText } from "./sql-named-query.js";
+import { qualityFunction, qualityRuleKey } from "./sql-quality.js";
 import { narrowLatest, wideLatest } from "./sql-statements.js";
-import { toQuality, toSample } from "./sql-values.js";
+import { toSample } from "./sql-values.js";
 
 /** What a latest-value read needs. */
 export interface ReadContext {
   connection: SqlConnection;
   timeType: SqlTimeType;
   queries: ReadonlyMap<string, CompiledQuery>;
+  resolver: TagResolver;
 }
 
 interface Entry {
@@ -26,7 +29,8 @@ const tagsPerStatement = 100;
 
 function groupKey(address: SqlAddress): string {
   if (address.kind === "query") return `query:${address.query}:${JSON.stringify(address.parameters)}`;
-  return `${address.kind}:${JSON.stringify(address.mapping)}`;
+  const rule = address.kind === "narrow" ? qualityRuleKey(address.mapping.quality) : "";
+  return `${address.kind}:${JSON.stringify(address.mapping)}:${rule}`;
 }
 
 async function readGroup(context: ReadContext, entries: readonly Entry[], samples: Sample[]): Promise<void> {
@@ -36,18 +40,45 @@ async function readGroup(context: ReadContext, entries: readonly Entry[], sample
   if (first.kind === "narrow") {
     const mapping: NarrowTableMapping = first.mapping;
     const timeType = mapping.timeType ?? context.timeType;
-    for (let start = 0; start < entries.length; start += tagsPerStatement) {
-      const chunk = entries.slice(start, start + tagsPerStatement);
-      const names = [...new Set(chunk.map((entry) => (entry.tag.address as { tag: string }).tag))];
-      const statement = narrowLatest(connection.dialect, mapping, timeType, names);
-      const rows = await connection.run(statement.text, statement.parameters);
-      const byTag = new Map(rows.map((row) => [String(row.pw_tag), row]));
-      for (const entry of chunk) {
-        const row = byTag.get((entry.tag.address as { tag: string }).tag);
-        samples[entry.index] = row
-          ? toSample(entry.tag, row.pw_value, Number(row.pw_time), toQuality(row.pw_quality), received)
-          : badSample("not-read-yet", `tag "${entry.tag.name}": no row in ${mapping.table} yet`, received);
+    const qualityOf = qualityFunction(mapping.quality);
+    const ids = await tagIds(
+      connection,
+      context.resolver,
+      mapping,
+      entries.map((entry) => (entry.tag.address as { tag: string | number }).tag),
+    );
+    // Newest partition first: a tag found there is done, one not found is looked for in older ones.
+    const tables = (await tablesFor(connection, mapping)).reverse();
+    const latest = new Map<string, SqlRow>();
+    for (const table of tables) {
+      const wanted = [...ids].filter(([key]) => !latest.has(key));
+      const queried = [...new Set(wanted.flatMap(([, found]) => found))];
+      if (queried.length === 0) break;
+      const byId = new Map<string, SqlRow>();
+      for (let start = 0; start < queried.length; start += tagsPerStatement) {
+        const chunk = queried.slice(start, start + tagsPerStatement);
+        const statement = narrowLatest(connection.dialect, { ...mapping, table }, timeType, chunk);
+        for (const row of await connection.run(statement.text, statement.parameters)) byId.set(String(row.pw_tag), row);
       }
+      for (const [key, found] of wanted) {
+        // A path with retired ids: the newest row of any of them.
+        const rows = found.map((id) => byId.get(String(id))).filter((row): row is SqlRow => row !== undefined);
+        const newest = rows.sort((a, b) => Number(b.pw_time) - Number(a.pw_time))[0];
+        if (newest) latest.set(key, newest);
+      }
+    }
+    for (const entry of entries) {
+      const tag = (entry.tag.address as { tag: string | number }).tag;
+      const row = latest.get(String(tag));
+      samples[entry.index] = row
+        ? toSample(entry.tag, row.pw_value, Number(row.pw_time), qualityOf(row.pw_quality), received)
+        : (ids.get(String(tag)) ?? []).length === 0
+          ? badSample(
+              "config-error",
+              `tag "${entry.tag.name}": no path ${JSON.stringify(tag)} in ${mapping.tagTable?.table}. Fix: use the path as the tag table spells it`,
+              received,
+            )
+          : badSample("not-read-yet", `tag "${entry.tag.name}": no row in ${mapping.table} yet`, received);
     }
     return;
   }

@@ -40,8 +40,6 @@ export interface HistoryRange {
   readonly rowLimit: number;
 }
 
-const goodQualityCode = 192;
-
 function timeFilter(dialect: SqlDialect, column: string, timeType: SqlTimeType, range: HistoryRange, p: Parameters) {
   if (dialect.name === "sqlite" && timeType === "timestamp") {
     // SQLite text timestamps only compare right as text when written exactly alike ("00:00:00" sorts before
@@ -65,7 +63,7 @@ export function narrowLatest(
   dialect: SqlDialect,
   mapping: NarrowTableMapping,
   timeType: SqlTimeType,
-  tags: readonly string[],
+  tags: readonly (string | number)[],
 ): Statement {
   const q = dialect.quote;
   const p = new Parameters(dialect);
@@ -93,14 +91,16 @@ export function wideLatest(
 }
 
 /**
- * History of some tags of a narrow table: per (tag, bucket) aggregates when bucketed (bad-quality rows left out),
- * else raw rows. Rows come back as pw_tag, pw_bucket or pw_time, pw_value, pw_quality.
+ * History of some tags of a narrow table. Raw rows come back as pw_tag, pw_time, pw_value, pw_quality. Bucketed, the
+ * rows of each (tag, bucket, quality code) are summarised — pw_rows (all rows) and, by aggregate, pw_sum + pw_count
+ * (avg), pw_value (min, max, count) or pw_value + pw_time (last) — so the quality rule is applied to each code in JS,
+ * buckets with no good row still show, and partitions combine exactly.
  */
 export function narrowHistory(
   dialect: SqlDialect,
   mapping: NarrowTableMapping,
   timeType: SqlTimeType,
-  tags: readonly string[],
+  tags: readonly (string | number)[],
   range: HistoryRange,
 ): Statement {
   const q = dialect.quote;
@@ -109,31 +109,36 @@ export function narrowHistory(
   const time = q(mapping.timeColumn);
   const value = q(mapping.valueColumn);
   const epoch = dialect.epochMilliseconds(time, timeType);
+  const quality = mapping.qualityColumn ? q(mapping.qualityColumn) : undefined;
   const where = () => {
     const list = tags.map((name) => p.add(name)).join(", ");
-    const good = mapping.qualityColumn
-      ? ` AND (${q(mapping.qualityColumn)} IS NULL OR ${q(mapping.qualityColumn)} >= ${goodQualityCode})`
-      : "";
-    return `WHERE ${tag} IN (${list}) AND ${timeFilter(dialect, time, timeType, range, p)}${range.bucketMs === undefined ? "" : good}`;
+    return `WHERE ${tag} IN (${list}) AND ${timeFilter(dialect, time, timeType, range, p)}`;
   };
   const table = q(mapping.table);
   if (range.bucketMs === undefined) {
-    const quality = mapping.qualityColumn ? q(mapping.qualityColumn) : "NULL";
-    const select = `SELECT ${tag} AS pw_tag, ${epoch} AS pw_time, ${value} AS pw_value, ${quality} AS pw_quality FROM ${table}`;
+    const select = `SELECT ${tag} AS pw_tag, ${epoch} AS pw_time, ${value} AS pw_value, ${quality ?? "NULL"} AS pw_quality FROM ${table}`;
     return { text: `${select} ${where()} ORDER BY ${tag}, ${time} LIMIT ${range.rowLimit}`, parameters: p.values };
   }
   if (range.aggregate === "last") {
+    // Each use of the bucket expression adds its own parameters, in text order.
     const bucket = bucketExpression(dialect, epoch, range, p);
-    const partition = bucketExpression(dialect, epoch, range, p);
-    const inner = `SELECT ${tag} AS pw_tag, ${bucket} AS pw_bucket, ${value} AS pw_value, ROW_NUMBER() OVER (PARTITION BY ${tag}, ${partition} ORDER BY ${time} DESC) AS pw_rank FROM ${table} ${where()}`;
+    const by = () => `${tag}, ${bucketExpression(dialect, epoch, range, p)}${quality ? `, ${quality}` : ""}`;
+    const rows = `COUNT(*) OVER (PARTITION BY ${by()}) AS pw_rows`;
+    const rank = `ROW_NUMBER() OVER (PARTITION BY ${by()} ORDER BY ${time} DESC) AS pw_rank`;
+    const inner = `SELECT ${tag} AS pw_tag, ${bucket} AS pw_bucket, ${quality ?? "NULL"} AS pw_quality, ${epoch} AS pw_time, ${value} AS pw_value, ${rows}, ${rank} FROM ${table} ${where()}`;
     return {
-      text: `SELECT pw_tag, pw_bucket, pw_value FROM (${inner}) AS pw_ranked WHERE pw_rank = 1 ORDER BY pw_tag, pw_bucket`,
+      text: `SELECT pw_tag, pw_bucket, pw_quality, pw_time, pw_value, pw_rows FROM (${inner}) AS pw_ranked WHERE pw_rank = 1`,
       parameters: p.values,
     };
   }
   const bucket = bucketExpression(dialect, epoch, range, p);
+  const summary =
+    range.aggregate === "avg"
+      ? `SUM(${value}) AS pw_sum, COUNT(${value}) AS pw_count`
+      : `${aggregateOf(range.aggregate, value)} AS pw_value`;
+  const selectQuality = quality ? `${quality} AS pw_quality` : "NULL AS pw_quality";
   return {
-    text: `SELECT ${tag} AS pw_tag, ${bucket} AS pw_bucket, ${aggregateOf(range.aggregate, value)} AS pw_value FROM ${table} ${where()} GROUP BY 1, 2 ORDER BY 1, 2`,
+    text: `SELECT ${tag} AS pw_tag, ${bucket} AS pw_bucket, ${selectQuality}, COUNT(*) AS pw_rows, ${summary} FROM ${table} ${where()} GROUP BY 1, 2${quality ? ", 3" : ""}`,
     parameters: p.values,
   };
 }

@@ -45,16 +45,29 @@ export function toTagValue(tag: AnyTag, raw: unknown): { value: unknown } | { pr
       if (value.length > tag.maxLength) return { problem: `text longer than maxLength ${tag.maxLength}` };
       return { value };
     }
+    case "datetime": {
+      // Drivers give timestamps as Date; SQLite keeps them as epoch milliseconds or text. Text without a zone is UTC
+      // (how plantwire and SQLite's own datetime() write it): JavaScript would read it as local time.
+      const zoneless =
+        typeof raw === "string" && /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/.test(raw);
+      const text =
+        typeof raw === "string"
+          ? zoneless
+            ? `${raw.replace(" ", "T")}${raw.length > 10 ? "Z" : "T00:00:00Z"}`
+            : raw
+          : "";
+      const time =
+        raw instanceof Date
+          ? raw
+          : typeof raw === "number" || typeof raw === "bigint"
+            ? new Date(Number(raw))
+            : /^\d{4}-\d{2}-\d{2}/.test(text)
+              ? new Date(text)
+              : undefined;
+      if (!time || Number.isNaN(time.getTime())) return { problem: `not a timestamp: ${String(raw).slice(0, 40)}` };
+      return { value: time };
+    }
   }
-}
-
-/** The quality a quality-column value stands for: OPC DA codes, or the words good / uncertain / bad. NULL is good. */
-export function toQuality(raw: unknown): Quality {
-  if (raw === null || raw === undefined) return "good";
-  const code = asNumber(raw);
-  if (code !== undefined) return code >= 192 ? "good" : code >= 64 ? "uncertain" : "bad";
-  const text = String(raw).toLowerCase();
-  return text === "good" || text === "uncertain" ? text : "bad";
 }
 
 /** Builds the sample of one database value at `sourceTime`, judging it against its tag. */
@@ -102,6 +115,9 @@ export function fromTagValue(tag: { name: string; definition: AnyTag }, value: u
     case "text":
       if (typeof value !== "string" || value.length > definition.maxLength)
         throw fail("expected text within maxLength");
+      return value;
+    case "datetime":
+      if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw fail("expected a valid Date");
       return value;
   }
 }

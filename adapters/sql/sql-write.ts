@@ -34,6 +34,13 @@ export async function writeSample(
     );
     return { outcome: "failed", error, time: Date.now() };
   }
+  if (address.mapping.tagTable || address.mapping.partitions) {
+    // The row's table and id would be guesses (which partition, which of a path's ids): a site's historian is read.
+    const error = new UnsupportedError(
+      `sql adapter "${context.adapterName}": tag "${tag.name}" reads a historian through its tag table or partitions; such tags are read-only. Fix: write through a plain narrow table`,
+    );
+    return { outcome: "failed", error, time: Date.now() };
+  }
   let stored: SqlValue;
   try {
     stored = fromTagValue(tag, value);

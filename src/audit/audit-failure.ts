@@ -6,8 +6,11 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 
-/** The cause of a failed append: ENOSPC, EROFS, EACCES/EPERM, EFBIG (or a short write under a file-size limit), other. */
-export type AuditFailureCode = "disk-full" | "read-only" | "permission" | "size-limit" | "io-error";
+/**
+ * The cause of a failed append: ENOSPC, EROFS, EACCES/EPERM, EFBIG (or a short write under a file-size limit), the
+ * log renamed, replaced or deleted while open (`moved`), other.
+ */
+export type AuditFailureCode = "disk-full" | "read-only" | "permission" | "size-limit" | "moved" | "io-error";
 
 /** The failure that latched an audit log: nothing more is appended to it in this process. */
 export interface AuditFailure {
@@ -58,6 +61,7 @@ const causes: Record<AuditFailureCode, string> = {
   "read-only": "the file system is read-only",
   permission: "permission denied (the folder or the log is not writable, or is immutable)",
   "size-limit": "the process's file-size limit was reached",
+  moved: "the log was moved, replaced or deleted while open",
   "io-error": "an input/output error",
 };
 
@@ -72,6 +76,8 @@ function fixFor(code: AuditFailureCode, file: string): string {
       return `make ${folder} and ${file} writable by the user running the guard (and clear an immutable attribute: lsattr, chattr -i)`;
     case "size-limit":
       return "raise the file-size limit (ulimit -f, LimitFSIZE= in the systemd unit)";
+    case "moved":
+      return `find out what moved it (log rotation must leave the audit log alone), put the old file back at ${file} with its head, or keep it as evidence and run "plantwire audit recover ${file}"`;
     case "io-error":
       return `check the disk that holds ${folder} (dmesg, smartctl)`;
   }
@@ -90,6 +96,7 @@ export function describeFailure(
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
   const detail = errno ? ` (${errno})` : error instanceof Error ? ` (${error.message})` : "";
   const records = count === 1 ? "a record" : `${count} records`;
+  if (code === "moved") return { code, message: movedMessage(file, records, restored), since };
   const before = restored
     ? "The records before it are intact."
     : `The unfinished record could not be cut off the end: run "plantwire audit verify ${file}".`;
@@ -98,4 +105,17 @@ export function describeFailure(
     "Nothing more is written to this log, and no device is written through it, until this is fixed. " +
     `Fix: ${fixFor(code, file)}, then restart the process.`;
   return { code, message, since };
+}
+
+function movedMessage(file: string, records: string, restored: boolean): string {
+  const one = records === "a record";
+  const where = restored
+    ? `${one ? "was" : "were"} cut off it again, so that file ends where it did`
+    : `${one ? "is" : "are"} still at its end (${one ? "it" : "they"} could not be cut off)`;
+  return (
+    `The audit log ${file} was moved, replaced or deleted while it was open: ${records} just written went to the ` +
+    `old file instead, not to a log at ${file}, and ${where}. ` +
+    "Nothing more is written to this log, and no device is written through it, until this is fixed. " +
+    `Fix: ${fixFor("moved", file)}, then restart the process.`
+  );
 }

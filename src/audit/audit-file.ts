@@ -2,8 +2,9 @@
  * The low-level writes of an audit log: records as canonical lines, every byte written (a write can come back short
  * under a file-size limit or on a full disk), and the head file replaced by rename so it is never half written.
  */
-import { renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { headFile } from "./audit-inspect.js";
+import { randomSibling } from "./audit-paths.js";
 import { type AuditEntry, type AuditRecord, KEYED_CHAIN, recordHash } from "./audit-record.js";
 import { canonicalJson, toJsonValue } from "./canonical-json.js";
 
@@ -27,12 +28,29 @@ export function writeAll(descriptor: number, bytes: Buffer): void {
   }
 }
 
-/** Replaces the head file (write a temporary file, rename over): it names the last record on disk. */
+/**
+ * Creates `path` exclusively with `bytes`, mode 0640: "wx" is O_CREAT|O_EXCL, which fails on any existing name, a
+ * symbolic link included, so a link planted there cannot redirect the write.
+ */
+export function createExclusive(path: string, bytes: Buffer): void {
+  const descriptor = openSync(path, "wx", 0o640);
+  try {
+    writeAll(descriptor, bytes);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/**
+ * Replaces the head file: the last record on disk. Written to a new file under a random name, then renamed over the
+ * head (rename replaces a link at the head's name instead of following it), so it is never half written and a link
+ * planted at a predictable temporary name cannot redirect the write.
+ */
 export function writeHead(file: string, seq: number, hash: string): void {
   const head = headFile(file);
-  const temporary = `${head}.tmp`;
+  const temporary = randomSibling(head);
   try {
-    writeFileSync(temporary, JSON.stringify({ seq, hash }), { mode: 0o640 });
+    createExclusive(temporary, Buffer.from(JSON.stringify({ seq, hash })));
     renameSync(temporary, head);
   } catch (error) {
     rmSync(temporary, { force: true });

@@ -1,10 +1,18 @@
 /**
  * One writer per audit log: a `.lock` file holding the writer's process id, created exclusively. A lock left by a
  * process that no longer runs is taken over; a live one (or a second open in this process) is refused, because two
- * writers would fork the hash chain.
+ * writers would fork the hash chain. The lock is only ever created with "wx" (O_CREAT|O_EXCL), read with O_NOFOLLOW
+ * and removed with unlink, so a symbolic link planted at its name never makes the guard write another file.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, readFileSync, rmSync } from "node:fs";
 import { ConfigError } from "../errors.js";
+import { createExclusive } from "./audit-file.js";
+import { openNoFollow, READ_NO_FOLLOW } from "./audit-paths.js";
+
+/** Takeovers tried before giving up: each loses only to another process taking the same stale lock at that moment. */
+const TAKEOVER_ATTEMPTS = 5;
+
+const LINK_FIX = "remove the link (a guard makes the lock again as a plain file) and find out who made it";
 
 const heldHere = new Set<string>();
 
@@ -14,6 +22,50 @@ function alive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function tryCreate(lock: string): boolean {
+  try {
+    createExclusive(lock, Buffer.from(String(process.pid)));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+interface Holder {
+  readonly pid: number;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** The process id in an existing lock and which file it was read from; undefined when the lock is gone. */
+function readHolder(lock: string, file: string): Holder | undefined {
+  let descriptor: number;
+  try {
+    // A link at the lock's name is refused (a ConfigError), not read: it was not made by a guard.
+    descriptor = openNoFollow(lock, READ_NO_FOLLOW, file, LINK_FIX);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const { dev, ino } = fstatSync(descriptor);
+    return { pid: Number(readFileSync(descriptor, "utf8")), dev, ino };
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** True while `lock` still names the file the holder was read from (not a new lock another process made). */
+function sameFile(lock: string, holder: Holder): boolean {
+  try {
+    const now = lstatSync(lock);
+    return now.dev === holder.dev && now.ino === holder.ino;
+  } catch {
+    return false;
   }
 }
 
@@ -32,14 +84,19 @@ export function lockAuditLog(file: string): () => void {
       { file },
     );
   if (heldHere.has(lock)) throw refuse("this process");
-  try {
-    writeFileSync(lock, String(process.pid), { flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    const pid = Number(readFileSync(lock, "utf8"));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw refuse(`process ${pid}`);
-    writeFileSync(lock, String(process.pid)); // stale: its writer is gone
+  let taken = false;
+  for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS; attempt++) {
+    taken = tryCreate(lock);
+    if (taken) break;
+    const holder = readHolder(lock, file);
+    if (holder === undefined) continue; // removed between our create and our read: try again
+    if (Number.isInteger(holder.pid) && holder.pid > 0 && holder.pid !== process.pid && alive(holder.pid))
+      throw refuse(`process ${holder.pid}`);
+    // Stale: its writer is gone. Remove that very file (unlink removes a name, never what a link points at) and
+    // create a new one exclusively; if another process made a new lock in between, the next round checks it.
+    if (sameFile(lock, holder)) rmSync(lock, { force: true });
   }
+  if (!taken) throw refuse("another process, which took it over at the same time");
   heldHere.add(lock);
   return () => {
     heldHere.delete(lock);

@@ -7,7 +7,7 @@
  * step fails, the partial record is cut off again (so the chain before it stays intact) and the log latches: every
  * later append throws an AuditError naming the cause, and the guard writes nothing more until a person restarts it.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync } from "node:fs";
 import { resolve } from "node:path";
 import { AuditError, ConfigError } from "../errors.js";
 import {
@@ -19,9 +19,11 @@ import {
 } from "./audit-anchor.js";
 import { type AuditFailure, describeFailure, failureCodeOf, fileSizeLimit } from "./audit-failure.js";
 import { chainRecords, recordLines, ShortWriteError, writeAll, writeHead } from "./audit-file.js";
+import { headFile } from "./audit-inspect.js";
 import { type AuditKey, loadAuditKey } from "./audit-key.js";
 import { lockAuditLog } from "./audit-lock.js";
 import { prepareForAppend } from "./audit-open.js";
+import { APPEND_NO_FOLLOW, openNoFollow, refuseSymlinks, stillAtPath } from "./audit-paths.js";
 import type { AuditEntry, AuditRecord } from "./audit-record.js";
 
 /** Options of {@link AuditLog.open}. */
@@ -47,6 +49,13 @@ function positiveInteger(value: number | undefined, fallback: number, path: stri
   if (value === undefined) return fallback;
   if (Number.isSafeInteger(value) && value > 0) return value;
   throw new ConfigError([{ path, message: `${value} is not a positive whole number`, fix: `e.g. ${fallback}` }]);
+}
+
+/** The log's path no longer names the open file: it was renamed, replaced or deleted. */
+class LogMovedError extends Error {
+  constructor() {
+    super("the log's path no longer names the open file");
+  }
 }
 
 /** An open, append-only audit log. */
@@ -75,8 +84,9 @@ export class AuditLog {
     this.#options = options;
     this.#key = key;
     this.#unlock = unlock;
-    // Owner and group only: the log names people and values, and only the guard's user should write it.
-    this.#descriptor = openSync(file, "a", 0o640);
+    // Owner and group only: the log names people and values, and only the guard's user should write it. O_NOFOLLOW:
+    // a link planted at the log's name after open() checked it must not send the records into another file.
+    this.#descriptor = openNoFollow(file, APPEND_NO_FOLLOW, file);
     this.#size = fstatSync(this.#descriptor).size;
   }
 
@@ -84,9 +94,11 @@ export class AuditLog {
    * Opens (or creates) a log and continues its chain. The whole chain is re-hashed against its head first: a log
    * that is deleted, emptied, shortened, edited or has lost its head is refused with a ConfigError naming the case
    * and the fix (`plantwire audit recover`), as is a log another live process has open. A torn final line is cut off
-   * (a copy is kept); attempts left without an outcome by a stopped process get a `recovery` record saying so.
+   * (a copy is kept); attempts left without an outcome by a stopped process get a `recovery` record saying so. A log
+   * or head that is a symbolic link is refused: the guard never writes through a link.
    */
   static open(file: string, options: AuditLogOptions = {}): AuditLog {
+    refuseSymlinks(file, [file, headFile(file)]);
     const key = options.key === undefined ? undefined : loadAuditKey(options.key);
     const every = positiveInteger(options.anchorEvery, 100, "anchorEvery");
     const intervalMs = positiveInteger(options.anchorIntervalMs, 60_000, "anchorIntervalMs");
@@ -225,6 +237,10 @@ export class AuditLog {
       step = "flushing them to disk (fsync)";
       fsyncSync(descriptor);
       this.#flushes++;
+      // A log renamed or deleted while open takes the records with it unseen: check the path still names this file
+      // before the head is replaced and before the caller (the guard, about to write a device) goes on.
+      step = "checking that the log is still at its path";
+      if (!stillAtPath(descriptor, this.file)) throw new LogMovedError();
       step = "replacing the head file";
       writeHead(this.file, last.seq, last.hash);
       this.#size += bytes.length;
@@ -239,11 +255,13 @@ export class AuditLog {
       }
       const limit = fileSizeLimit();
       const code =
-        error instanceof ShortWriteError
-          ? limit !== undefined && this.#size + error.written >= limit
-            ? "size-limit"
-            : "io-error"
-          : failureCodeOf(error);
+        error instanceof LogMovedError
+          ? "moved"
+          : error instanceof ShortWriteError
+            ? limit !== undefined && this.#size + error.written >= limit
+              ? "size-limit"
+              : "io-error"
+            : failureCodeOf(error);
       this.#failure = describeFailure(this.file, count, step, error, code, restored, Date.now());
       throw new AuditError(this.#failure, { cause: error });
     }

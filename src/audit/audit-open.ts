@@ -4,9 +4,10 @@
  * off a torn final line (keeping a copy), and list the records that opening adds: what was repaired, a head that had
  * lagged, attempts a stopped process left without an outcome.
  */
-import { appendFileSync, copyFileSync, truncateSync } from "node:fs";
+import { closeSync, constants, copyFileSync, ftruncateSync, writeSync } from "node:fs";
 import { ConfigError } from "../errors.js";
 import { type AuditDamage, type AuditInspection, inspectAuditLog } from "./audit-inspect.js";
+import { openNoFollow, WRITE_NO_FOLLOW } from "./audit-paths.js";
 import type { AuditEntry } from "./audit-record.js";
 
 /** A log that may be appended to, and the records opening it adds. */
@@ -27,6 +28,37 @@ function fixFor(damage: AuditDamage, file: string): string {
   }
 }
 
+/** Changes the log through a descriptor opened without following a link at its name (nor creating it). */
+function repair(file: string, change: (descriptor: number) => void): void {
+  const descriptor = openNoFollow(file, WRITE_NO_FOLLOW | constants.O_APPEND, file);
+  try {
+    change(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** Copies the log to `<file>.torn-<time>`, created exclusively: never over an existing file or through a link. */
+function keepTornCopy(file: string): string {
+  const copy = `${file}.torn-${Date.now()}`;
+  try {
+    copyFileSync(file, copy, constants.COPYFILE_EXCL);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    throw new ConfigError(
+      [
+        {
+          path: "torn",
+          message: `the log's last line is torn, and ${copy}, where the original is kept before it is cut off, already exists`,
+          fix: `move ${copy} away (it is not the guard's), then start again`,
+        },
+      ],
+      { file },
+    );
+  }
+  return copy;
+}
+
 /** Checks `file` (and its head) for appending; throws a ConfigError naming the damage and the fix. */
 export function prepareForAppend(file: string, key: Buffer | undefined): PreparedLog {
   const inspection = inspectAuditLog(file, key);
@@ -38,16 +70,15 @@ export function prepareForAppend(file: string, key: Buffer | undefined): Prepare
   }
   const notes: AuditEntry[] = [];
   if (inspection.tail === "torn") {
-    const copy = `${file}.torn-${Date.now()}`;
-    copyFileSync(file, copy);
-    truncateSync(file, inspection.completeBytes);
+    const copy = keepTornCopy(file);
+    repair(file, (descriptor) => ftruncateSync(descriptor, inspection.completeBytes));
     notes.push({
       type: "recovery",
       note: `a torn final line (a write cut short by a crash) was cut off; the original file is kept as ${copy}`,
     });
   } else if (inspection.tail === "unterminated") {
     // Complete JSON missing only its line break: the crash came between the two.
-    appendFileSync(file, "\n");
+    repair(file, (descriptor) => writeSync(descriptor, "\n"));
   }
   if (inspection.headLag > 0 && inspection.head) {
     notes.push({

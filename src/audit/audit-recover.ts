@@ -3,7 +3,7 @@
  * evidence, and a new chain starts whose first record says why, who asked, how far the old chain verified, and links
  * to the old chain's last good record. Nothing is deleted and nothing is rewritten, so the break stays on the record.
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, renameSync } from "node:fs";
 import { userInfo } from "node:os";
 import { basename } from "node:path";
 import { ConfigError } from "../errors.js";
@@ -12,6 +12,7 @@ import { chainRecords, recordLines, writeAll, writeHead } from "./audit-file.js"
 import { headFile, inspectAuditLog } from "./audit-inspect.js";
 import { type AuditKey, loadAuditKey } from "./audit-key.js";
 import { lockAuditLog } from "./audit-lock.js";
+import { refuseSymlinks } from "./audit-paths.js";
 import type { AuditRecord } from "./audit-record.js";
 
 /** Options of {@link recoverAuditLog}. */
@@ -51,6 +52,21 @@ function required(value: string, path: string, fix: string): string {
   return text;
 }
 
+/** Refuses names the old log would be renamed to when something is there: rename would silently replace it. */
+function refuseExisting(file: string, paths: readonly string[]): void {
+  for (const path of paths) {
+    try {
+      lstatSync(path);
+    } catch {
+      continue; // free
+    }
+    throw new ConfigError(
+      [{ path: "file", message: `${path} already exists`, fix: "move it away, or try again a moment later" }],
+      { file },
+    );
+  }
+}
+
 /**
  * Keeps `file` as `<file>.broken-<time>` (with its head) and starts a new chain at `file` whose first record is a
  * `recovery` record continuing the old chain from its last good record. Refuses while a guard has the log open, and
@@ -60,6 +76,7 @@ export function recoverAuditLog(file: string, options: AuditRecoveryOptions): Au
   const reason = required(options.reason, "reason", 'say what happened, e.g. --reason "disk filled up overnight"');
   const by = required(options.by, "by", 'name the person recovering the log, e.g. --by "Alice Ng"');
   const key = options.key === undefined ? undefined : loadAuditKey(options.key);
+  refuseSymlinks(file, [file, headFile(file)]);
   const unlock = lockAuditLog(file);
   try {
     const inspection = inspectAuditLog(file, key);
@@ -87,6 +104,7 @@ export function recoverAuditLog(file: string, options: AuditRecoveryOptions): Au
     const now = (options.now ?? Date.now)();
     const stamp = new Date(now).toISOString().replace(/:/g, "-");
     const brokenFile = `${file}.broken-${stamp}`;
+    refuseExisting(file, [brokenFile, headFile(brokenFile)]);
     if (inspection.exists) renameSync(file, brokenFile);
     if (existsSync(headFile(file))) renameSync(headFile(file), headFile(brokenFile));
     const continues: AuditContinuation = {
@@ -111,6 +129,7 @@ export function recoverAuditLog(file: string, options: AuditRecoveryOptions): Au
       new Date(now).toISOString(),
       key,
     ) as [AuditRecord];
+    // "wx" (O_CREAT|O_EXCL): a file or link that appeared at the log's name since the rename is not written through.
     const descriptor = openSync(file, "wx", 0o640);
     try {
       writeAll(descriptor, recordLines([record]));

@@ -3,15 +3,18 @@
  * running in another process that shares its approval folder (`createGuard({ approvals: ".plantwire/approvals" })`).
  *
  * A decision names the person, says exactly "approve" or "reject", and carries the digest of the proposal as this
- * command shows it, so an edited pending file can only produce a refused decision. It reports success only when the
- * running guard has recorded the decision; with no running guard it says nothing will be written and exits 1.
+ * command shows it (the whole value, never a shortened one), so an edited pending file can only produce a refused
+ * decision. The guard answers twice: "taken" as soon as it has the decision (it can no longer be taken back), then
+ * what it did. Success is reported only when the running guard recorded the decision; a decision the guard did not
+ * take in time is taken back (nothing is written); once taken, an outcome that does not come in time is reported as
+ * not known yet, never as "nothing will be written".
  */
 import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import {
   type ApprovalStore,
-  type DecisionAck,
+  type DecisionAnswer,
   fileApprovalStore,
   isPresent,
   type PendingProposal,
@@ -23,7 +26,17 @@ import { terminalSafe, terminalText } from "./terminal-text.js";
 const defaultFolder = ".plantwire/approvals";
 const folderOption = { dir: { type: "string", default: defaultFolder } } as const;
 
-function describePending(proposal: PendingProposal, now: number): string {
+/** A value as one line of JSON (numbers bare, strings quoted), escaped; cut at `max` characters with a clear note. */
+function valueText(value: unknown, max?: number): string {
+  const json = JSON.stringify(value) ?? String(value);
+  const characters = [...json];
+  if (max === undefined || characters.length <= max) return terminalSafe(json);
+  const more = characters.length - max;
+  return `${terminalSafe(characters.slice(0, max).join(""))}… (${more} more characters; \`plantwire approve\` shows all)`;
+}
+
+/** A pending proposal for the terminal; `full` shows the whole value (what a person approves), else its start. */
+function describePending(proposal: PendingProposal, now: number, full = false): string {
   const left = Math.round((proposal.expiresAt - now) / 1000);
   const origin = [
     proposal.loop && `loop ${terminalSafe(proposal.loop)}`,
@@ -33,10 +46,13 @@ function describePending(proposal: PendingProposal, now: number): string {
     .join(", ");
   const approvals =
     proposal.approvalsRequired === 2
-      ? `; two people must approve${proposal.approvedBy?.length ? ` (approved by ${proposal.approvedBy.map((name) => terminalText(name, 40)).join(", ")})` : ""}`
+      ? `; two people must approve${proposal.approvedBy.length ? ` (approved by ${proposal.approvedBy.map((name) => terminalText(name, 40)).join(", ")})` : ""}`
       : "";
+  const value = valueText(proposal.value, full ? undefined : 60);
+  // An output (a message or a row to send) has no current value: it is sent, not changed from something.
+  const change = proposal.tag.startsWith("output:") ? `send ${value}` : `${valueText(proposal.current, 60)} → ${value}`;
   return [
-    `${terminalSafe(proposal.id)}  ${terminalSafe(proposal.tag)}: ${terminalText(proposal.current, 60)} → ${terminalText(proposal.value, 60)}`,
+    `${terminalSafe(proposal.id)}  ${terminalSafe(proposal.tag)}: ${change}`,
     `    reason (from the proposer, unverified): ${terminalText(proposal.reason, 300)}`,
     `    ${left > 0 ? `expires in ${left} s` : "EXPIRED"}${origin ? `; ${origin}` : ""}${approvals}`,
   ].join("\n");
@@ -79,57 +95,74 @@ export const proposalsCommand: CliCommand = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits for the guard's answer to one decision; withdraws the decision if none comes in time. */
-async function awaitAnswer(store: ApprovalStore, id: string, nonce: string, waitMs: number) {
-  const deadline = Date.now() + waitMs;
-  let withdrawn = false;
-  while (!withdrawn) {
+/** How a filed decision ended for the filer: answered, taken back before the guard took it, or not known. */
+type Outcome =
+  | { readonly kind: "answered"; readonly ack: DecisionAnswer }
+  | { readonly kind: "withdrawn" }
+  | { readonly kind: "unknown" };
+
+/**
+ * Waits up to `takeMs` for the guard to take the decision, and takes it back if it has not; once the guard has it,
+ * waits up to `resultMs` for what it did. Taking back is atomic against the guard taking it: when it fails, the guard
+ * has the decision, so the command waits for the answer like after "taken".
+ */
+async function awaitOutcome(store: ApprovalStore, id: string, nonce: string, takeMs: number, resultMs: number) {
+  const takeBy = Date.now() + takeMs;
+  let takenAt: number | undefined;
+  for (;;) {
     const ack = store.acknowledgement(id, nonce);
-    if (ack) return ack;
-    if (Date.now() >= deadline) {
-      // Taking the decision back is atomic against the guard taking it: one of the two wins.
-      withdrawn = store.withdrawDecision(id, nonce);
-      if (!withdrawn && Date.now() >= deadline + 30_000) return undefined;
+    if (ack?.stage === "answered") return { kind: "answered", ack } as Outcome;
+    if (ack?.stage === "taken" && takenAt === undefined) takenAt = Date.now();
+    if (takenAt === undefined && Date.now() >= takeBy) {
+      if (store.withdrawDecision(id, nonce)) return { kind: "withdrawn" } as Outcome;
+      takenAt = Date.now();
     }
+    if (takenAt !== undefined && Date.now() - takenAt >= resultMs) return { kind: "unknown" } as Outcome;
     await sleep(50);
   }
-  return undefined;
 }
 
-function report(io: CliIo, ack: DecisionAck, decision: "approve" | "reject", by: string): number {
+function report(io: CliIo, ack: DecisionAnswer, decision: "approve" | "reject", by: string, audit: string): number {
+  const detail = terminalSafe(ack.detail.slice(0, 300));
   if (!ack.accepted) {
-    io.err(
-      `Refused${ack.code ? ` (${terminalSafe(ack.code)})` : ""}: ${terminalSafe(ack.detail.slice(0, 300))}\nNothing will be written for this decision.\n`,
-    );
+    const code = ack.code ? ` (${terminalSafe(ack.code)})` : "";
+    // Without a refusal code the guard failed in an unexpected way: only the audit says what happened.
+    const after = ack.code ? "Nothing will be written for this decision." : `Check \`plantwire audit show ${audit}\`.`;
+    io.err(`Refused${code}: ${detail}\n${after}\n`);
     return exitCodes.failure;
   }
-  const word = decision === "approve" ? (ack.state === "pending" ? "First approval recorded" : "Approved") : "Rejected";
-  io.out(
-    `${word} by ${terminalSafe(by.slice(0, 60))}. Result: ${terminalSafe(ack.state)}: ${terminalSafe(ack.detail.slice(0, 300))}\n`,
+  const who = terminalSafe(by.slice(0, 60));
+  const state = terminalSafe(ack.state);
+  if (ack.state === "executed" || ack.state === "declined" || ack.state === "pending") {
+    const word = decision === "reject" ? "Rejected" : ack.state === "pending" ? "First approval recorded" : "Approved";
+    io.out(`${word} by ${who}. Result: ${state}: ${detail}\n`);
+    return exitCodes.ok;
+  }
+  io.err(
+    `The ${decision === "approve" ? "approval" : "rejection"} by ${who} was recorded. Result: ${state}: ${detail}\n`,
   );
-  return ack.state === "executed" || ack.state === "declined" || ack.state === "pending"
-    ? exitCodes.ok
-    : exitCodes.failure;
+  return exitCodes.failure;
 }
 
+const decideOptions = {
+  ...folderOption,
+  by: { type: "string" },
+  reason: { type: "string" },
+  "wait-ms": { type: "string", default: "10000" },
+  "result-wait-ms": { type: "string", default: "120000" },
+} as const;
+
+const positive = (text: string) => (Number.isFinite(Number(text)) && Number(text) > 0 ? Number(text) : undefined);
+
 async function decide(args: readonly string[], io: CliIo, decision: "approve" | "reject"): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      ...folderOption,
-      by: { type: "string" },
-      reason: { type: "string" },
-      "wait-ms": { type: "string", default: "10000" },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: decideOptions });
   const id = positionals[0];
   const by = values.by?.trim();
-  const waitMs = Number(values["wait-ms"]);
-  if (!id || !by || !Number.isFinite(waitMs) || waitMs <= 0) {
+  const waitMs = positive(values["wait-ms"]);
+  const resultWaitMs = positive(values["result-wait-ms"]);
+  if (!id || !by || waitMs === undefined || resultWaitMs === undefined) {
     io.err(
-      `Usage: plantwire ${decision} <proposal id> --by <your name> [--dir ${defaultFolder}] [--wait-ms 10000]\n` +
-        (id && !by ? "--by must name the person deciding (it cannot be blank).\n" : ""),
+      `${decideUsage(decision)}\n${id && !by ? "--by must name the person deciding (it cannot be blank).\n" : ""}`,
     );
     return exitCodes.usage;
   }
@@ -140,7 +173,7 @@ async function decide(args: readonly string[], io: CliIo, decision: "approve" | 
     io.err(
       known
         ? `Proposal ${terminalSafe(id)} is no longer pending (${terminalSafe(known.state)}: ${terminalText(known.detail, 200)}); a decision is used once.\n`
-        : `No pending proposal ${terminalSafe(id)} in ${values.dir}. Run "plantwire proposals".\n`,
+        : `No pending proposal ${terminalSafe(id)} in ${terminalSafe(values.dir)}. Run "plantwire proposals".\n`,
     );
     return exitCodes.failure;
   }
@@ -153,7 +186,8 @@ async function decide(args: readonly string[], io: CliIo, decision: "approve" | 
     io.err(`Proposal ${id} expired at ${new Date(pending.expiresAt).toISOString()}; it can no longer be approved.\n`);
     return exitCodes.failure;
   }
-  io.out(`${decision === "approve" ? "Approving" : "Rejecting"}:\n${describePending(pending, Date.now())}\n`);
+  // The whole value: a person approves all of it, so all of it is shown (escaped, on one line).
+  io.out(`${decision === "approve" ? "Approving" : "Rejecting"}:\n${describePending(pending, Date.now(), true)}\n`);
   const nonce = randomUUID();
   const user = currentUser();
   const filed = store.submit({
@@ -170,27 +204,51 @@ async function decide(args: readonly string[], io: CliIo, decision: "approve" | 
     ...(values.reason ? { reason: values.reason } : {}),
   });
   if (!filed) {
-    io.err(`Another decision on ${id} is waiting for the guard; try again in a moment.\n`);
+    io.err(`A decision with nonce ${nonce} is already filed; nothing was filed. Try again.\n`);
     return exitCodes.failure;
   }
-  const ack = await awaitAnswer(store, id, nonce, waitMs);
-  if (!ack) {
-    io.err(`The guard did not answer within ${waitMs} ms; the decision was taken back. Nothing will be written.\n`);
+  const outcome = await awaitOutcome(store, id, nonce, waitMs, resultWaitMs);
+  const audit = terminalSafe(store.presence()?.audit ?? "<the guard's audit file>");
+  if (outcome.kind === "withdrawn") {
+    io.err(
+      `The guard did not take the decision within ${waitMs} ms; it was taken back. Nothing will be written for it.\n`,
+    );
     return exitCodes.failure;
   }
-  return report(io, ack, decision, by);
+  if (outcome.kind === "unknown") {
+    // The guard has the decision: it may still write. Only the audit can say what happened.
+    io.err(
+      `The guard took the decision but gave no outcome within ${resultWaitMs} ms. The outcome is not known yet: ` +
+        `check \`plantwire audit show ${audit}\` for proposal ${id}.\n`,
+    );
+    return exitCodes.failure;
+  }
+  return report(io, outcome.ack, decision, by, audit);
+}
+
+function decideUsage(decision: "approve" | "reject"): string {
+  return [
+    `Usage: plantwire ${decision} <proposal id> --by <your name>${decision === "reject" ? " [--reason <text>]" : ""} [--dir ${defaultFolder}] [--wait-ms 10000] [--result-wait-ms 120000]`,
+    "  --wait-ms N         how long the guard may take to take the decision; after that it is taken back",
+    "  --result-wait-ms N  once the guard has it, how long to wait for what it did",
+    decision === "approve"
+      ? "Exit 0 when the running guard recorded the approval and, for the last approval, executed it (or recorded a first approval of two);"
+      : "Exit 0 when the running guard recorded the rejection;",
+    "1 otherwise: refused, no running guard, taken back in time (nothing is written), or taken by the guard with no",
+    "outcome in time (not known yet: see `plantwire audit show`); 2 for a wrong command line.",
+  ].join("\n");
 }
 
 export const approveCommand: CliCommand = {
   name: "approve",
   summary: "Approve a pending proposal (it is re-checked, written once and read back)",
-  usage: `Usage: plantwire approve <proposal id> --by <your name> [--dir ${defaultFolder}] [--wait-ms 10000]\nExit 0 when the running guard recorded the approval (and wrote, for the last approval); 1 when it refused it or no running guard holds the proposal (nothing is written).`,
+  usage: decideUsage("approve"),
   run: (args, io) => decide(args, io, "approve"),
 };
 
 export const rejectCommand: CliCommand = {
   name: "reject",
   summary: "Reject a pending proposal",
-  usage: `Usage: plantwire reject <proposal id> --by <your name> [--reason <text>] [--dir ${defaultFolder}]`,
+  usage: decideUsage("reject"),
   run: (args, io) => decide(args, io, "reject"),
 };

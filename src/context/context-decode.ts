@@ -4,12 +4,12 @@
  */
 import { ValidationError } from "../errors.js";
 import { CONTEXT_PREAMBLE, GROUP_MARK } from "./context-header.js";
-import { INLINE_TAGS_LINE, parseDefinition, splitInline, splitWords } from "./context-inline.js";
+import { INLINE_TAGS_PREFIX, parseDefinition, splitInline, splitWords } from "./context-inline.js";
 
 /** One tag as stated in the header (or, in the inline layout, on its value line). */
 export interface DecodedTag {
   readonly name: string;
-  /** "float", "integer", "text", "bool" or "bool:0=…/1=…", "enum:A/B/C". */
+  /** "float", "integer", "text", "datetime", "bool" or "bool:0=…/1=…", "enum:A/B/C". */
   readonly type: string;
   readonly unit: string;
   readonly range: readonly [number, number] | undefined;
@@ -18,9 +18,12 @@ export interface DecodedTag {
   readonly meaning: string;
 }
 
-/** One decoded value: a number, boolean, state name or text; undefined for an empty window cell or a BAD value. */
+/**
+ * One decoded value: a number, boolean, state name, text or date-time (a Date); undefined for an empty window cell or
+ * a BAD value.
+ */
 export interface DecodedValue {
-  readonly value: number | boolean | string | undefined;
+  readonly value: number | boolean | string | Date | undefined;
   readonly uncertain: boolean;
   /** The reason given for an uncertain value, e.g. "last-known-value". */
   readonly reason?: string;
@@ -67,6 +70,9 @@ function stepOf(number: string): number | undefined {
   return 10 ** -decimals;
 }
 
+/** A date-time as the encoder writes it: ISO 8601 UTC, seconds, milliseconds only when not zero. */
+const DATE_TIME = /^[+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/;
+
 function parseValue(tag: DecodedTag | undefined, raw: string): DecodedValue {
   let text = raw.trim();
   if (text === "") return EMPTY;
@@ -79,14 +85,17 @@ function parseValue(tag: DecodedTag | undefined, raw: string): DecodedValue {
   const shown = split > 0 ? text.slice(0, split) : text;
   const quality = /^\?(?:\(([a-z-]+)\))?$/.exec(split > 0 ? text.slice(split) : "");
   const type = tag?.type ?? "float";
+  // A date-time is told by its header type, or by its shape where the header says nothing (no number looks like one).
   const value =
-    type === "float" || type === "integer"
-      ? Number(shown)
-      : type.startsWith("bool")
-        ? shown === "1"
-        : type === "text"
-          ? shown.slice(1, -1)
-          : shown;
+    type === "datetime" || (type === "float" && DATE_TIME.test(shown))
+      ? new Date(shown)
+      : type === "float" || type === "integer"
+        ? Number(shown)
+        : type.startsWith("bool")
+          ? shown === "1"
+          : type === "text"
+            ? shown.slice(1, -1)
+            : shown;
   const decoded: DecodedValue = { value, uncertain: quality !== null, stale, bad: undefined };
   const step = typeof value === "number" ? stepOf(shown) : undefined;
   return {
@@ -94,6 +103,13 @@ function parseValue(tag: DecodedTag | undefined, raw: string): DecodedValue {
     ...(quality?.[1] === undefined ? {} : { reason: quality[1] }),
     ...(step === undefined ? {} : { step }),
   };
+}
+
+// A value written in whole steps back in its unit: division by a power of ten rounds to the same double as the decimals.
+function unscale(decoded: DecodedValue, scale: number): DecodedValue {
+  if (scale === 1 || typeof decoded.value !== "number") return decoded;
+  const step = decoded.step === undefined ? {} : { step: decoded.step / scale };
+  return { ...decoded, value: decoded.value / scale, ...step };
 }
 
 function parseStep(text: string): number {
@@ -107,7 +123,7 @@ export function decodeContext(text: string): DecodedContext {
   const lines = text.split("\n");
   if (lines[0] !== CONTEXT_PREAMBLE) throw new ValidationError("Not plantwire context text (the preamble is missing)");
   const tags = new Map<string, DecodedTag>();
-  const isTitle = (line: string) => line.startsWith("SNAPSHOT t=") || /^WINDOW \d/.test(line);
+  const isTitle = (line: string) => line.startsWith("SNAPSHOT t=") || line.startsWith("WINDOW start=");
   // A `# fields` line gives the fields of the tag rows below it, up to the next one.
   let group: string[] = [];
   const defineTag = (name: string, fields: readonly string[]) =>
@@ -124,7 +140,7 @@ export function decodeContext(text: string): DecodedContext {
   }
   const title = lines[index] ?? "";
   if (title.startsWith("SNAPSHOT ")) {
-    const inline = lines[1] === INLINE_TAGS_LINE;
+    const inline = lines[1]?.startsWith(INLINE_TAGS_PREFIX) ?? false;
     const snapshot = new Map<string, DecodedValue>();
     group = [];
     for (const line of lines.slice(index + 1)) {
@@ -136,15 +152,21 @@ export function decodeContext(text: string): DecodedContext {
     return { tags, snapshot };
   }
   // Row times count from t0 when it is written, else from the window's start.
-  const t0 = Date.parse((/ t0=(\S+)/.exec(title) ?? /^WINDOW (\S+?)\.\./.exec(title))?.[1] ?? "");
-  const dt = parseStep(/ dt=(\S+)/.exec(title)?.[1] ?? "");
+  const t0 = Date.parse((/ t0=(\S+)/.exec(title) ?? / start=(\S+)/.exec(title))?.[1] ?? "");
+  const dt = parseStep(/ time=\S+?\+t\*(\d+(?:ms|s))/.exec(title)?.[1] ?? "");
   const summaries = new Map<string, Record<string, string>>();
   const rows: { time: number; values: Map<string, DecodedValue> }[] = [];
-  let columns: string[] | undefined;
+  // A column `name*100` holds its values in whole steps (612 for 6.12).
+  let columns: { name: string; scale: number }[] | undefined;
   for (const line of lines.slice(index + 1)) {
     if (line.startsWith("SUMMARY")) continue;
     if (line.startsWith("t|")) {
-      columns = splitFields(line).slice(1);
+      columns = splitFields(line)
+        .slice(1)
+        .map((column) => {
+          const scaled = /^(.+)\*(10+)$/.exec(column);
+          return scaled ? { name: scaled[1] as string, scale: Number(scaled[2]) } : { name: column, scale: 1 };
+        });
       continue;
     }
     if (!columns) {
@@ -159,7 +181,8 @@ export function decodeContext(text: string): DecodedContext {
     }
     const [row = "", ...cells] = splitFields(line);
     const values = new Map<string, DecodedValue>();
-    for (const [column, name] of columns.entries()) values.set(name, parseValue(tags.get(name), cells[column] ?? ""));
+    for (const [column, { name, scale }] of columns.entries())
+      values.set(name, unscale(parseValue(tags.get(name), cells[column] ?? ""), scale));
     rows.push({ time: t0 + Number(row) * dt, values });
   }
   return { tags, rows, summaries };

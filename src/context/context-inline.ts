@@ -6,9 +6,8 @@
  * reads this format.
  */
 
-/** The line that announces the inline layout (the decoder looks for it). */
-export const INLINE_TAGS_LINE =
-  "TAGS inline name=value type unit range writable «meaning»; ..hi = 0..hi; # fields apply to rows below";
+/** How the line that announces the inline layout starts (the decoder looks for it); see `tagsLine`. */
+export const INLINE_TAGS_PREFIX = "TAGS name=value";
 
 /** Splits text on spaces, keeping spaces inside «…» and (…). */
 export function splitWords(text: string): string[] {
@@ -64,7 +63,13 @@ export function parseDefinition(fields: readonly string[]): ParsedDefinition {
     else if (field === "writable") writable = true;
     else if (bounds) range = [Number(bounds[1] ?? 0), Number(bounds[2])];
     else if (field === "int") type = "integer";
-    else if (field === "text" || field === "bool" || field.startsWith("bool:") || field.startsWith("enum:"))
+    else if (
+      field === "text" ||
+      field === "datetime" ||
+      field === "bool" ||
+      field.startsWith("bool:") ||
+      field.startsWith("enum:")
+    )
       type = field;
     else unit = field;
   }

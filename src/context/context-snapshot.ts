@@ -14,8 +14,8 @@ import {
   encodeHeader,
   groupLine,
   selectTags,
+  tagsLine,
 } from "./context-header.js";
-import { INLINE_TAGS_LINE } from "./context-inline.js";
 import { formatDuration, formatTime } from "./context-text.js";
 import { countTokens } from "./context-tokens.js";
 import { formatSample, sampleTime, valueNotation } from "./context-values.js";
@@ -44,7 +44,9 @@ export function encodeSnapshot<TTags extends TagDefinitions>(
   const ageThreshold = options.ageThresholdMs ?? 1000;
   const includeDetails = options.includeDetails ?? false;
   const inline = options.layout === "inline";
-  const header = inline ? `${CONTEXT_PREAMBLE}\n${INLINE_TAGS_LINE}` : encodeHeader(snapshot.tags, names, options);
+  const header = inline
+    ? `${CONTEXT_PREAMBLE}\n${tagsLine(snapshot.tags, names, "inline")}`
+    : encodeHeader(snapshot.tags, names, options);
   const lines: string[] = [];
   const shownValues: string[] = [];
   // The header layout lists values in tag order; the inline one follows the grouped definition rows.

@@ -13,14 +13,19 @@ export const UNTRUSTED_OPEN = "«";
 /** Closing delimiter of an untrusted plant string. */
 export const UNTRUSTED_CLOSE = "»";
 
-// Delimiter look-alikes are mapped to the single angle quotes so the meaning survives but the delimiter cannot.
-const DELIMITER_LOOKALIKES = /[«»\u300A\u300B\uFF5F\uFF60\u226A\u226B]/g;
-// C0/C1 controls (line breaks included), the Arabic letter mark, zero-width, bidi overrides and isolates, line and
-// paragraph separators, the byte-order mark, and the invisible "tag" characters (U+E0000–E007F), which can spell out
-// instructions that a model reads and a person reviewing the prompt does not see.
-// The terminal escaping of the CLI uses the same class (and the soft hyphen), so both stay in step.
-export const INVISIBLE_OR_BREAKING_CLASS =
-  "\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u2069\\uFEFF\\u{E0000}-\\u{E007F}";
+// Delimiter look-alikes (double angle quotation marks and brackets in every script and width) are mapped to the single
+// angle quotes, so the meaning survives but the delimiter cannot: « » ≪ ≫ 《 》 ⟪ ⟫ ❮ ❯ ⪡ ⪢ ⫷ ⫸ ︽ ︾ ⦅ ⦆ ｟ ｠.
+const OPENING_LOOKALIKES = "«\u226A\u300A\u27EA\u276E\u2AA1\u2AF7\uFE3D\u2985\uFF5F";
+const CLOSING_LOOKALIKES = "»\u226B\u300B\u27EB\u276F\u2AA2\u2AF8\uFE3E\u2986\uFF60";
+const DELIMITER_LOOKALIKES = new RegExp(`[${OPENING_LOOKALIKES}${CLOSING_LOOKALIKES}]`, "gu");
+const OPENING = new RegExp(`[${OPENING_LOOKALIKES}]`, "u");
+// What may not reach a model or a terminal from plant text, derived from Unicode properties rather than a hand list:
+// controls (line breaks included), format characters (zero-width, bidi overrides and isolates, the Arabic letter mark,
+// the byte-order mark, the invisible "tag" characters U+E0000–E007F that can spell out hidden instructions), line and
+// paragraph separators, and every other default-ignorable code point (variation selectors, soft hyphen, Hangul
+// fillers, Mongolian selectors, ...): text a model reads and a person reviewing the prompt does not see.
+// The terminal escaping of the CLI uses the same class, so both stay in step. Use it with the "u" flag.
+export const INVISIBLE_OR_BREAKING_CLASS = "\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}";
 const INVISIBLE_OR_BREAKING = new RegExp(`[${INVISIBLE_OR_BREAKING_CLASS}]+`, "gu");
 
 /**
@@ -30,7 +35,7 @@ const INVISIBLE_OR_BREAKING = new RegExp(`[${INVISIBLE_OR_BREAKING_CLASS}]+`, "g
 export function quoteUntrusted(value: string, maxLength: number): string {
   const cleaned = value
     .replace(INVISIBLE_OR_BREAKING, " ")
-    .replace(DELIMITER_LOOKALIKES, (match) => (match === "«" || match === "\u300A" || match === "\u226A" ? "‹" : "›"))
+    .replace(DELIMITER_LOOKALIKES, (match) => (OPENING.test(match) ? "‹" : "›"))
     .replace(/ {2,}/g, " ")
     .trim();
   const characters = [...cleaned];

@@ -1,4 +1,7 @@
-/** One value as it appears in the context: numbers at their tag's precision, booleans 0/1, text delimited and capped. */
+/**
+ * One value as it appears in the context: numbers at their tag's precision, booleans 0/1, text delimited and capped,
+ * date-times in ISO 8601 UTC.
+ */
 import type { Sample } from "../sample.js";
 import type { AnyTag } from "../tags.js";
 import { displayDecimals, formatReading, quoteUntrusted } from "./context-text.js";
@@ -15,7 +18,18 @@ export function formatValue(tag: AnyTag, value: unknown, maxTextLength: number):
       return typeof value === "string" && Object.hasOwn(tag.states, value) ? value : undefined;
     case "text":
       return typeof value === "string" ? quoteUntrusted(value, Math.min(maxTextLength, tag.maxLength)) : undefined;
+    case "datetime":
+      return value instanceof Date && !Number.isNaN(value.getTime()) ? formatDateTime(value) : undefined;
   }
+}
+
+/**
+ * A date-time in ISO 8601 UTC to the second with a trailing Z, milliseconds only when they are not zero:
+ * `2024-05-01T10:00:00Z`, `2024-05-01T10:00:00.250Z`. One zone for every value, so a model never converts zones.
+ */
+export function formatDateTime(value: Date): string {
+  const iso = value.toISOString();
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
 }
 
 /** `BAD(reason)` or `BAD(reason «detail»)`: a sample without a usable value. Its value, if any, is never shown. */

@@ -1,8 +1,10 @@
 /**
  * Window → prompt text: the tag header, optional per-tag summaries, and a wide table whose rows are grid times
  * (start + t·dt, or t0 + t·dt when the first sample comes after the window's start) and whose columns are tags.
- * Cells are marked like snapshot values (x?, x?(reason), BAD(reason)). With a token budget, rows are thinned (every
- * 2nd, 3rd, … grid row, the last row always kept, summaries switched on so min/max stay exact) until the text fits.
+ * Cells are marked like snapshot values (x?, x?(reason), BAD(reason)). A column whose tag is shown with decimals is
+ * written in whole steps (`pressure*100`, 612 for 6.12): a decimal point costs two o200k tokens per cell, which in a
+ * table is most of a value's cost. With a token budget, rows are thinned (every 2nd, 3rd, … grid row, the last row
+ * always kept, summaries switched on so min/max stay exact) until the text fits.
  */
 import { ValidationError } from "../errors.js";
 import type { Sample, Window } from "../sample.js";
@@ -21,6 +23,12 @@ export interface WindowContextOptions extends ContextOptions {
   readonly maxTokens?: number;
   /** Measure the o200k_base token count into `tokens` (needs gpt-tokenizer). @default false */
   readonly countTokens?: boolean;
+  /**
+   * Write the cells of a tag shown with decimals as whole steps, the column named `name*10^d` (`pressure*100`: 612
+   * is 6.12), which takes about half the tokens of `6.12`. false writes the decimals (easier for small models to
+   * read; summaries always use them). @default true
+   */
+  readonly scaleColumns?: boolean;
 }
 
 /** Grid steps as exact text: whole seconds as "5s", anything else in ms. */
@@ -28,8 +36,31 @@ export function formatStep(milliseconds: number): string {
   return milliseconds % 1000 === 0 ? `${milliseconds / 1000}s` : `${milliseconds}ms`;
 }
 
-function cell(tag: AnyTag, sample: Sample | undefined, maxTextLength: number): string {
-  return sample === undefined ? "" : formatSample(tag, sample, false, maxTextLength);
+/** A span as exact text in the largest whole unit: "24h", "15min", "30s", "1500ms". */
+export function formatSpan(milliseconds: number): string {
+  if (milliseconds > 0 && milliseconds % 3_600_000 === 0) return `${milliseconds / 3_600_000}h`;
+  if (milliseconds >= 120_000 && milliseconds % 60_000 === 0) return `${milliseconds / 60_000}min`;
+  return formatStep(milliseconds);
+}
+
+/** The power of ten a column's cells are multiplied by (1 when its values are shown without decimals). */
+function columnScale(tag: AnyTag, scaleColumns: boolean): number {
+  const decimals = tag.type === "float" || tag.type === "integer" ? displayDecimals(tag) : undefined;
+  return scaleColumns && decimals !== undefined && decimals > 0 ? 10 ** decimals : 1;
+}
+
+// "6.12" → "612", "-0.05?" → "-5?": the digits without the point, exact (no floating-point multiplication).
+function inSteps(shown: string): string {
+  return shown.replace(/^(-?)(\d+)\.(\d+)/, (_match, sign: string, whole: string, fraction: string) => {
+    const digits = `${whole}${fraction}`.replace(/^0+(?=\d)/, "");
+    return digits === "0" ? "0" : `${sign}${digits}`;
+  });
+}
+
+function cell(tag: AnyTag, sample: Sample | undefined, maxTextLength: number, scale: number): string {
+  if (sample === undefined) return "";
+  const shown = formatSample(tag, sample, false, maxTextLength);
+  return scale === 1 ? shown : inSteps(shown);
 }
 
 function summaryLine(window: Window, name: string, maxTextLength: number): string {
@@ -95,28 +126,31 @@ function thinnedRows(rows: readonly number[], stride: number): number[] {
   return kept;
 }
 
-function encodeBody(
-  window: Window,
-  names: readonly string[],
-  grid: WindowGrid,
-  stride: number,
-  summaries: boolean,
-  maxTextLength: number,
-  table = true,
-): string {
+interface BodySettings {
+  readonly stride: number;
+  readonly summaries: boolean;
+  readonly maxTextLength: number;
+  readonly scaleColumns: boolean;
+  readonly table: boolean;
+}
+
+function encodeBody(window: Window, names: readonly string[], grid: WindowGrid, settings: BodySettings): string {
+  const { stride, maxTextLength } = settings;
   const rows = thinnedRows(grid.rows, stride);
   const from = window.from === Number.NEGATIVE_INFINITY ? grid.t0 : window.from;
   // Row times count from the window's start when the first sample is there (the usual case), else from t0.
   const origin = from === grid.t0 ? "start" : "t0";
+  const scales = names.map((name) => columnScale(window.tags[name] as AnyTag, settings.scaleColumns));
+  const scaled = settings.table && scales.some((scale) => scale > 1);
   const lines = [
-    `WINDOW ${formatTime(from)}..${formatTime(window.to)} ` +
+    `WINDOW start=${formatTime(from)} span=${formatSpan(Math.max(0, window.to - from))} ` +
       (origin === "t0" ? `t0=${formatTime(grid.t0)} ` : "") +
-      `dt=${formatStep(grid.dt)} rows=${rows.length}` +
-      (stride > 1 ? ` (every ${stride}th grid row of ${grid.rows.length}, last kept)` : "") +
-      ` time=${origin}+t*dt`,
+      `time=${origin}+t*${formatStep(grid.dt)}` +
+      (stride > 1 ? ` rows=${rows.length} (every ${stride}th grid row of ${grid.rows.length}, last kept)` : "") +
+      (scaled ? "; name*100 holds value*100" : ""),
   ];
   const shown: string[] = [];
-  if (summaries) {
+  if (settings.summaries) {
     lines.push(`SUMMARY over ${formatDuration(Math.max(0, window.to - grid.t0))}`);
     for (const name of names) {
       const summary = summaryLine(window, name, maxTextLength);
@@ -124,11 +158,12 @@ function encodeBody(
       lines.push(summary);
     }
   }
-  if (table) {
-    lines.push(`t|${names.join("|")}`);
+  if (settings.table) {
+    const columns = names.map((name, index) => (scales[index] === 1 ? name : `${name}*${scales[index]}`));
+    lines.push(`t|${columns.join("|")}`);
     for (const row of rows) {
-      const cells = names.map((name) =>
-        cell(window.tags[name] as AnyTag, grid.cells.get(name)?.get(row), maxTextLength),
+      const cells = names.map((name, index) =>
+        cell(window.tags[name] as AnyTag, grid.cells.get(name)?.get(row), maxTextLength, scales[index] as number),
       );
       shown.push(...cells);
       lines.push(`${row}|${cells.join("|")}`);
@@ -153,8 +188,10 @@ export function encodeWindow<TTags extends TagDefinitions>(
     options.summaries === "auto" || options.summaries === undefined
       ? stride > 1 || grid.rows.length > 120
       : options.summaries;
+  const scaleColumns = options.scaleColumns ?? true;
   const build = (stride: number, table = true) => {
-    const body = encodeBody(window, names, grid, stride, wantSummaries(stride) || !table, maxTextLength, table);
+    const summaries = wantSummaries(stride) || !table;
+    const body = encodeBody(window, names, grid, { stride, summaries, maxTextLength, scaleColumns, table });
     return { body, text: `${header}\n${body}` };
   };
   if (options.maxTokens === undefined) {

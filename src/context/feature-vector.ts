@@ -12,7 +12,10 @@ export type MissingPolicy = "nan" | "throw" | { readonly fill: number };
 
 /** Settings of {@link featureVector}. */
 export interface FeatureVectorOptions<TTags extends TagDefinitions> {
-  /** The tags, in vector order. Text tags cannot be features. @default every non-text tag, in definition order */
+  /**
+   * The tags, in vector order. Text and datetime tags cannot be features.
+   * @default every tag that is neither text nor datetime, in definition order
+   */
   readonly tags?: readonly TagName<TTags>[];
   /** "range": (value − low) / (high − low) for numeric tags with a range (others unscaled); "none": raw values. @default "range" */
   readonly scale?: "range" | "none";
@@ -35,19 +38,33 @@ export interface FeatureVector<TTags extends TagDefinitions> {
   encode(snapshot: Snapshot<TTags>): Float32Array;
 }
 
+/**
+ * Why a tag cannot be a feature, or undefined when it can. Text has no number. A date-time is left out too: a
+ * Float32Array holds epoch seconds (about 1.7e9) only to the nearest 128 s, and an absolute instant is rarely what a
+ * model should learn from; the duration that matters (time since a batch start) is the integrator's feature to make.
+ */
+function notFeature(tag: AnyTag | undefined): string | undefined {
+  if (tag?.type === "text") return "text tags cannot be features";
+  if (tag?.type === "datetime") return "datetime tags cannot be features (float32 holds epoch seconds only to ±64 s)";
+  return undefined;
+}
+
 /** Builds the layout once; `encode` then maps snapshots to Float32Arrays of `names.length`. Enum tags are one-hot. */
 export function featureVector<TTags extends TagDefinitions>(
   tags: TTags,
   options: FeatureVectorOptions<TTags>,
 ): FeatureVector<TTags> {
   const all = tags as TagDefinitions;
-  const chosen = (options.tags ?? Object.keys(all).filter((name) => all[name]?.type !== "text")) as string[];
+  const chosen = (options.tags ?? Object.keys(all).filter((name) => !notFeature(all[name]))) as string[];
   const issues = chosen
-    .filter((name) => !(name in all) || all[name]?.type === "text")
+    .filter((name) => !(name in all) || notFeature(all[name]))
     .map((name) => ({
       path: `features.${name}`,
-      message: name in all ? "text tags cannot be features" : "not a tag of this tag map",
-      fix: "leave it out of options.tags",
+      message: name in all ? (notFeature(all[name]) as string) : "not a tag of this tag map",
+      fix:
+        all[name]?.type === "datetime"
+          ? "leave it out of options.tags; compute a duration from it (e.g. seconds since the batch start) as your own feature"
+          : "leave it out of options.tags",
     }));
   if (issues.length > 0) throw new ConfigError(issues);
   const names: string[] = [];

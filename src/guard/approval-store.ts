@@ -2,144 +2,112 @@
  * Where proposals wait for a person, where decisions are filed, and where the guard answers them. The file store
  * lets `plantwire proposals` / `approve` / `reject` decide for a guard running in another process:
  *
- *   pending/<id>.json        what the approver is shown (written by the guard)
- *   decisions/<id>.json      a decision, created exclusively (O_EXCL) by the CLI; the guard takes it by renaming it
- *   acks/<id>.<nonce>.json   the guard's answer to that one decision: recorded, or refused and why
- *   results/<id>.json        the proposal's final state (executed, declined, refused, expired, superseded, abandoned)
- *   guard.json               the running guard's presence: its identity, process and a heartbeat
+ *   pending/<id>.json                what the approver is shown (written by the guard)
+ *   decisions/<id>.<nonce>.json      a decision, created exclusively (O_EXCL) by the CLI under a random nonce of its
+ *                                    own; the guard takes it by renaming it, the filer takes it back the same way
+ *   acks/<id>.<nonce>.json           the guard's answer to that one decision: first "taken", then what it did
+ *   results/<id>.json                the proposal's final state (executed, declined, refused, expired, …)
+ *   guard.json                       the running guard's presence: its identity, process and a heartbeat
  *
  * Nothing in this folder is trusted by the guard: a decision is checked against the proposal the guard holds in
- * memory (its digest), never against the pending file. Folders are created owner- and group-only (setgid, so files
- * keep the approvers' group); see docs/deploy.md for the users and groups.
+ * memory (its digest), never against the pending file, and every file is read without following links or blocking
+ * (see approval-files.ts). Folders are created owner- and group-only (setgid, so files keep the approvers' group);
+ * see docs/deploy.md for the users and groups.
  */
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  fstatSync,
+  lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { DecisionRefusalCode } from "./guard-types.js";
+import { maxDecisionBytes, maxPendingBytes, readJsonFile, readRegularFile, removeQuietly } from "./approval-files.js";
+import type {
+  ApprovalStore,
+  DecisionAck,
+  DecisionRef,
+  GuardPresence,
+  PendingProposal,
+  ProposalResult,
+} from "./approval-types.js";
 
-/** What approvers see of a pending proposal: the fields its digest covers, and the context around them. */
-export interface PendingProposal {
-  readonly id: string;
-  readonly tag: string;
-  readonly value: unknown;
-  readonly current: unknown;
-  readonly reason: string;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  /** The identity of the guard that holds it (part of the digest). */
-  readonly guard: string;
-  /** How many different people must approve it. */
-  readonly approvalsRequired: 1 | 2;
-  /** Who has approved it so far (the first of two). */
-  readonly approvedBy: readonly string[];
-  readonly loop?: string;
-  readonly modelId?: string;
-}
+export type {
+  ApprovalStore,
+  DecisionAck,
+  DecisionAnswer,
+  DecisionRef,
+  DecisionTaken,
+  FiledDecision,
+  GuardPresence,
+  PendingProposal,
+  ProposalResult,
+  TakenDecision,
+} from "./approval-types.js";
+export { memoryApprovalStore } from "./memory-approval-store.js";
 
-/** A decision as filed by a person's tool. Read back unvalidated: the guard checks every field. */
-export interface FiledDecision {
-  readonly id: string;
-  readonly decision: "approve" | "reject";
-  readonly by: string;
-  /** The digest of the proposal as shown to the person. */
-  readonly digest: string;
-  readonly time: number;
-  /** Random, chosen by the filer: the guard's answer names it. */
-  readonly nonce: string;
-  readonly reason?: string;
-  readonly osUser?: string;
-  readonly pid?: number;
-  readonly host?: string;
-}
-
-/** A decision file taken by the guard: its raw content and who owns the file. */
-export interface TakenDecision {
-  readonly id: string;
-  /** The parsed JSON, or undefined when the file was not JSON. */
-  readonly content: unknown;
-  readonly fileOwnerUid?: number;
-}
-
-/** The guard's answer to one filed decision. */
-export interface DecisionAck {
-  readonly id: string;
-  readonly nonce: string;
-  /** True when the guard recorded the decision and acts on it. */
-  readonly accepted: boolean;
-  readonly code?: DecisionRefusalCode;
-  /** The proposal's state after the decision. */
-  readonly state: string;
-  readonly detail: string;
-}
-
-/** The final word on a proposal, for approvers waiting on it. */
-export interface ProposalResult {
-  readonly id: string;
-  readonly state: string;
-  readonly detail: string;
-}
-
-/** A running guard's presence beside its approvals. */
-export interface GuardPresence {
-  readonly guard: string;
-  readonly pid: number;
-  readonly host: string;
-  readonly user: string;
-  readonly audit: string;
-  readonly startedAt: number;
-  /** Refreshed while the guard runs. */
-  readonly beatAt: number;
-}
-
-/** Storage for pending proposals, decisions, answers, results and the guard's presence. */
-export interface ApprovalStore {
-  publish(proposal: PendingProposal): void;
-  withdraw(id: string): void;
-  pending(): PendingProposal[];
-  /** Files a decision if none is waiting for that proposal; false when one is. */
-  submit(decision: FiledDecision): boolean;
-  /** Ids that have a decision waiting to be taken. */
-  waiting(): string[];
-  /** Takes a waiting decision (atomically: the guard or a withdrawing filer gets it, never both). */
-  take(id: string): TakenDecision | undefined;
-  /** Takes back a decision the guard has not taken yet; false when the guard took it first. */
-  withdrawDecision(id: string, nonce: string): boolean;
-  acknowledge(ack: DecisionAck): void;
-  acknowledgement(id: string, nonce: string): DecisionAck | undefined;
-  recordResult(result: ProposalResult): void;
-  result(id: string): ProposalResult | undefined;
-  /** Announces (or refreshes) the running guard. */
-  announce(presence: GuardPresence): void;
-  presence(): GuardPresence | undefined;
-  /** Removes the presence, if it is still this guard's. */
-  leave(guard: string): void;
-}
+const idPattern = "[A-Za-z0-9_-]{1,64}";
+const isId = (text: string) => new RegExp(`^${idPattern}$`).test(text);
 
 /** The one error the store throws for a malformed id: ids become file names. */
 export function safeProposalId(id: string): string {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Error(`"${id}" is not a proposal id`);
+  if (!isId(id)) throw new Error(`"${id}" is not a proposal id`);
   return id;
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, "utf8"));
-  } catch {
-    return undefined;
-  }
+/** True when a pending file's content can be shown: an object of the expected shape, filed under its own id. */
+function isPendingProposal(value: unknown, id: string): value is PendingProposal {
+  const record = value as Partial<Record<keyof PendingProposal, unknown>> | undefined;
+  return (
+    typeof record === "object" &&
+    record !== null &&
+    record.id === id &&
+    typeof record.tag === "string" &&
+    typeof record.reason === "string" &&
+    typeof record.guard === "string" &&
+    typeof record.createdAt === "number" &&
+    typeof record.expiresAt === "number" &&
+    (record.approvalsRequired === 1 || record.approvalsRequired === 2) &&
+    Array.isArray(record.approvedBy) &&
+    record.approvedBy.every((name) => typeof name === "string") &&
+    (record.loop === undefined || typeof record.loop === "string") &&
+    (record.modelId === undefined || typeof record.modelId === "string")
+  );
+}
+
+/** True when an acknowledgement read back has the shape the guard writes (acks/ is writable by the group too). */
+function isAck(value: unknown, id: string, nonce: string): value is DecisionAck {
+  const record = value as Record<string, unknown> | undefined;
+  if (typeof record !== "object" || record === null || record.id !== id || record.nonce !== nonce) return false;
+  if (record.stage === "taken") return true;
+  return (
+    record.stage === "answered" &&
+    typeof record.accepted === "boolean" &&
+    typeof record.state === "string" &&
+    typeof record.detail === "string" &&
+    (record.code === undefined || typeof record.code === "string")
+  );
 }
 
 const fileMode = 0o660;
+
+/** What tells one file apart from a later one under the same name (rename keeps all of these). */
+interface FileIdentity {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly uid: bigint;
+  readonly mtimeNs: bigint;
+}
+
+const identityOf = ({ dev, ino, uid, mtimeNs }: FileIdentity): FileIdentity => ({ dev, ino, uid, mtimeNs });
 
 /** Creates a folder owner- and group-only (setgid), leaving an existing folder's permissions to its owner. */
 function ensureFolder(path: string): void {
@@ -159,117 +127,147 @@ export function fileApprovalStore(folder: string): ApprovalStore {
   ensureFolder(folder);
   for (const path of Object.values(folders)) ensureFolder(path);
   const presenceFile = join(folder, "guard.json");
-  const decisionFile = (id: string) => join(folders.decisions, `${safeProposalId(id)}.json`);
+  const pendingFile = (id: string) => join(folders.pending, `${safeProposalId(id)}.json`);
+  const decisionFile = (id: string, nonce: string) =>
+    join(folders.decisions, `${safeProposalId(id)}.${safeProposalId(nonce)}.json`);
   const ackFile = (id: string, nonce: string) =>
     join(folders.acks, `${safeProposalId(id)}.${safeProposalId(nonce)}.json`);
+  const decisionName = new RegExp(`^(${idPattern})\\.(${idPattern})\\.json$`);
+  const pendingName = new RegExp(`^(${idPattern})\\.json$`);
+  // The files this store filed, by inode and modification time: what a withdrawal may take back (withdrawDecision).
+  const filed = new Map<string, FileIdentity>();
   const writeAtomically = (file: string, value: unknown) => {
-    const temporary = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-    writeFileSync(temporary, JSON.stringify(value, null, 2), { mode: fileMode });
+    const temporary = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+    // "wx": never write through a link someone placed under the temporary name.
+    writeFileSync(temporary, JSON.stringify(value, null, 2), { mode: fileMode, flag: "wx" });
     renameSync(temporary, file);
   };
+  const pendingEntries = () =>
+    readdirSync(folders.pending).map((name) => {
+      const id = pendingName.exec(name)?.[1];
+      const content = id ? readJsonFile(join(folders.pending, name), maxPendingBytes) : undefined;
+      return { name, proposal: id && isPendingProposal(content, id) ? content : undefined };
+    });
   return {
-    publish: (proposal) => writeAtomically(join(folders.pending, `${safeProposalId(proposal.id)}.json`), proposal),
-    withdraw: (id) => rmSync(join(folders.pending, `${safeProposalId(id)}.json`), { force: true }),
+    location: folder,
+    publish: (proposal) => writeAtomically(pendingFile(proposal.id), proposal),
+    withdraw: (id) => rmSync(pendingFile(id), { force: true }),
     pending: () =>
-      readdirSync(folders.pending)
-        .filter((file) => file.endsWith(".json"))
-        .map((file) => readJson(join(folders.pending, file)) as PendingProposal | undefined)
-        .filter((proposal): proposal is PendingProposal => typeof proposal?.id === "string")
+      pendingEntries()
+        .flatMap((entry) => (entry.proposal ? [entry.proposal] : []))
         .sort((a, b) => a.createdAt - b.createdAt),
+    sweep() {
+      for (const entry of pendingEntries()) if (!entry.proposal) removeQuietly(join(folders.pending, entry.name));
+    },
     submit(decision) {
+      let descriptor: number;
       try {
-        writeFileSync(decisionFile(decision.id), JSON.stringify(decision), { flag: "wx", mode: fileMode });
-        return true;
+        descriptor = openSync(decisionFile(decision.id, decision.nonce), "wx", fileMode);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
         throw error;
       }
-    },
-    waiting: () =>
-      readdirSync(folders.decisions)
-        .filter((file) => /^[A-Za-z0-9_-]{1,64}\.json$/.test(file))
-        .map((file) => file.slice(0, -".json".length)),
-    take(id) {
-      const taken = `${decisionFile(id)}.taken-${randomBytes(4).toString("hex")}`;
       try {
-        renameSync(decisionFile(id), taken);
+        writeSync(descriptor, JSON.stringify(decision));
+        filed.set(`${decision.id}.${decision.nonce}`, identityOf(fstatSync(descriptor, { bigint: true })));
+      } finally {
+        closeSync(descriptor);
+      }
+      return true;
+    },
+    waiting() {
+      const waiting: (DecisionRef & { time: number })[] = [];
+      for (const name of readdirSync(folders.decisions)) {
+        const match = decisionName.exec(name);
+        if (!match) continue;
+        try {
+          // lstat: the time of the entry itself, without opening it (a FIFO or a link is refused when taken).
+          waiting.push({ id: match[1]!, nonce: match[2]!, time: lstatSync(join(folders.decisions, name)).mtimeMs });
+        } catch {
+          // Taken or withdrawn since the listing.
+        }
+      }
+      return waiting.sort((a, b) => a.time - b.time).map(({ id, nonce }) => ({ id, nonce }));
+    },
+    take(id, nonce) {
+      const taken = `${decisionFile(id, nonce)}.taken-${randomBytes(8).toString("hex")}`;
+      try {
+        renameSync(decisionFile(id, nonce), taken);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw error;
       }
       try {
-        const owner = statSync(taken).uid;
-        return { id, content: readJson(taken), fileOwnerUid: owner };
+        // Read from the descriptor of the file taken: a FIFO, link, directory or huge file is never read.
+        const read = readRegularFile(taken, maxDecisionBytes);
+        let content: unknown;
+        try {
+          content = read.text === undefined ? undefined : JSON.parse(read.text);
+        } catch {
+          content = undefined;
+        }
+        return {
+          id,
+          content,
+          ...(read.uid !== undefined ? { fileOwnerUid: read.uid } : {}),
+          ...(read.problem ? { unreadable: read.problem } : {}),
+        };
       } finally {
-        rmSync(taken, { force: true });
+        removeQuietly(taken);
       }
     },
     withdrawDecision(id, nonce) {
-      const content = readJson(decisionFile(id)) as { nonce?: unknown } | undefined;
-      if (content?.nonce !== nonce) return false;
+      const mine = filed.get(`${id}.${nonce}`);
+      if (!mine) return false;
+      // The rename is atomic against the guard's: exactly one of the two gets the file. But once the guard has taken
+      // ours, anyone in the group can file a copy under our name (the nonce is visible in the listing); taking that
+      // copy back must not pass for taking ours back. So it counts only if it is the very file we created: the same
+      // inode, owner and modification time (the inode the guard freed is often reused at once by the next file, and
+      // another user's file has another owner). A copy is removed: nobody honest files under another's nonce, and the
+      // guard would refuse it anyway (a nonce is answered once).
+      const held = `${decisionFile(id, nonce)}.withdrawn-${randomBytes(8).toString("hex")}`;
       try {
-        renameSync(decisionFile(id), `${decisionFile(id)}.withdrawn-${safeProposalId(nonce)}`);
+        renameSync(decisionFile(id, nonce), held);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
         throw error;
       }
-      rmSync(`${decisionFile(id)}.withdrawn-${nonce}`, { force: true });
-      return true;
-    },
-    acknowledge: (ack) => writeAtomically(ackFile(ack.id, ack.nonce), ack),
-    acknowledgement: (id, nonce) => readJson(ackFile(id, nonce)) as DecisionAck | undefined,
-    recordResult: (result) => writeAtomically(join(folders.results, `${safeProposalId(result.id)}.json`), result),
-    result: (id) => readJson(join(folders.results, `${safeProposalId(id)}.json`)) as ProposalResult | undefined,
-    announce: (presence) => writeAtomically(presenceFile, presence),
-    presence: () => {
-      const presence = readJson(presenceFile) as GuardPresence | undefined;
-      return typeof presence?.guard === "string" ? presence : undefined;
-    },
-    leave(guard) {
-      if (readJson(presenceFile) && (readJson(presenceFile) as GuardPresence).guard === guard) {
-        rmSync(presenceFile, { force: true });
+      try {
+        const found = identityOf(lstatSync(held, { bigint: true }));
+        return (Object.keys(mine) as (keyof FileIdentity)[]).every((key) => found[key] === mine[key]);
+      } finally {
+        removeQuietly(held);
+        filed.delete(`${id}.${nonce}`);
       }
     },
-  };
-}
-
-/** An in-memory store: decisions through the API only (and whatever shares this object). */
-export function memoryApprovalStore(): ApprovalStore {
-  const pending = new Map<string, PendingProposal>();
-  const decisions = new Map<string, FiledDecision>();
-  const acks = new Map<string, DecisionAck>();
-  const results = new Map<string, ProposalResult>();
-  let presence: GuardPresence | undefined;
-  return {
-    publish: (proposal) => void pending.set(proposal.id, proposal),
-    withdraw: (id) => void pending.delete(id),
-    pending: () => [...pending.values()].sort((a, b) => a.createdAt - b.createdAt),
-    submit(decision) {
-      if (decisions.has(decision.id)) return false;
-      decisions.set(decision.id, decision);
-      return true;
+    acknowledge: (ack) => writeAtomically(ackFile(ack.id, ack.nonce), ack),
+    acknowledgement(id, nonce) {
+      const ack = readJsonFile(ackFile(id, nonce), maxDecisionBytes);
+      return isAck(ack, id, nonce) ? ack : undefined;
     },
-    waiting: () => [...decisions.keys()],
-    take(id) {
-      const decision = decisions.get(id);
-      if (!decision) return undefined;
-      decisions.delete(id);
-      return { id, content: structuredClone(decision) };
+    recordResult: (result) => writeAtomically(join(folders.results, `${safeProposalId(result.id)}.json`), result),
+    result(id) {
+      const result = readJsonFile(join(folders.results, `${safeProposalId(id)}.json`), maxDecisionBytes) as
+        | Partial<ProposalResult>
+        | undefined;
+      return typeof result?.state === "string" && typeof result.detail === "string"
+        ? (result as ProposalResult)
+        : undefined;
     },
-    withdrawDecision(id, nonce) {
-      if (decisions.get(id)?.nonce !== nonce) return false;
-      return decisions.delete(id);
+    announce: (presence) => writeAtomically(presenceFile, presence),
+    presence: () => {
+      const presence = readJsonFile(presenceFile, maxDecisionBytes) as Partial<GuardPresence> | undefined;
+      return typeof presence?.guard === "string" &&
+        typeof presence.host === "string" &&
+        Number.isInteger(presence.pid) &&
+        typeof presence.beatAt === "number"
+        ? (presence as GuardPresence)
+        : undefined;
     },
-    acknowledge: (ack) => void acks.set(`${ack.id}.${ack.nonce}`, ack),
-    acknowledgement: (id, nonce) => acks.get(`${id}.${nonce}`),
-    recordResult: (result) => void results.set(result.id, result),
-    result: (id) => results.get(id),
-    announce: (next) => {
-      presence = next;
-    },
-    presence: () => presence,
     leave(guard) {
-      if (presence?.guard === guard) presence = undefined;
+      if ((readJsonFile(presenceFile, maxDecisionBytes) as GuardPresence | undefined)?.guard === guard) {
+        rmSync(presenceFile, { force: true });
+      }
     },
   };
 }

@@ -35,7 +35,7 @@ const text = (value: unknown, max: number) => (typeof value === "string" ? value
 export function checkFiledDecision(
   taken: TakenDecision,
   expectedDigest: string | undefined,
-  allowSameProcess = false,
+  rules: { readonly allowSameProcess?: boolean; readonly separateApproverUsers?: boolean } = {},
 ): CheckedDecision | RefusedDecision {
   const content = taken.content;
   const record =
@@ -84,12 +84,18 @@ export function checkFiledDecision(
       "the decision was made on something other than the proposal this guard holds (an edited or stale pending file)",
     );
   }
-  if (
-    !allowSameProcess &&
-    record.decision === "approve" &&
-    identity.pid === process.pid &&
-    identity.host === hostname()
-  ) {
+  const approving = record.decision === "approve";
+  if (approving && (identity.pid === undefined || identity.host === undefined)) {
+    return refuse("malformed", "an approval must say which process filed it (pid and host), as the CLI does");
+  }
+  const ownUid = process.getuid?.();
+  if (approving && rules.separateApproverUsers && ownUid !== undefined && taken.fileOwnerUid === ownUid) {
+    return refuse(
+      "same-user",
+      `the decision file belongs to the guard's own OS user (uid ${ownUid}); approvers decide as themselves`,
+    );
+  }
+  if (!rules.allowSameProcess && approving && identity.pid === process.pid && identity.host === hostname()) {
     return refuse("same-process", "the decision was filed by the process that holds the guard");
   }
   return {

@@ -8,7 +8,7 @@
 import { hostname, userInfo } from "node:os";
 import type { AuditLog } from "../audit/audit-log.js";
 import { ConfigError } from "../errors.js";
-import { type ApprovalStore, isPresent } from "./approval-store.js";
+import { type ApprovalStore, type DecisionRef, isPresent } from "./approval-store.js";
 import { checkFiledDecision } from "./decision-check.js";
 import type { ProposalBook } from "./guard-book.js";
 import { type Decider, DecisionRefused } from "./guard-decisions.js";
@@ -24,6 +24,7 @@ export interface InboxParts {
   readonly now: () => number;
   readonly pollMs: number;
   readonly allowSameProcessApproval: boolean;
+  readonly separateApproverUsers: boolean;
 }
 
 /** A running inbox. */
@@ -51,7 +52,8 @@ export function startInbox(parts: InboxParts): Inbox {
       {
         path: "approvals",
         message: `another running guard (process ${other.pid} of ${other.user} on ${other.host}, audit ${other.audit}) uses this approvals folder`,
-        fix: "give each guard its own approvals folder, or stop the other one first",
+        // A copied or forged guard.json with a fresh heartbeat also lands here: say which file to remove then.
+        fix: `give each guard its own approvals folder, or stop the other one first; if process ${other.pid} on ${other.host} is not a plantwire guard, remove ${store.location ? `${store.location}/guard.json` : "its presence from the store"}`,
       },
     ]);
   }
@@ -83,6 +85,8 @@ export function startInbox(parts: InboxParts): Inbox {
     store.withdraw(stale.id);
     store.recordResult({ id: stale.id, state: "abandoned", detail });
   }
+  // What cannot be shown (a bad name or id, not a regular file, not a proposal) goes: this guard holds the store now.
+  store.sweep();
 
   let busy = false;
   let lastBeat = now();
@@ -94,31 +98,55 @@ export function startInbox(parts: InboxParts): Inbox {
         lastBeat = now();
         announce();
       }
-      for (const id of store.waiting()) takeDecision(id);
+      for (const ref of store.waiting()) takeDecision(ref);
       expire();
     } finally {
       busy = false;
     }
   };
 
-  function takeDecision(id: string): void {
-    const taken = store.take(id);
+  function takeDecision({ id, nonce }: DecisionRef): void {
+    // A nonce is answered once. Anyone in the group can file a copy under a nonce already used (it is visible in the
+    // listing): it is refused on the record without a second answer, so the filer's answer stands.
+    const answeredBefore = store.acknowledgement(id, nonce) !== undefined;
+    const taken = store.take(id, nonce);
     if (!taken) return;
     const proposal = book.get(id);
     const open = proposal?.state === "pending" ? proposal : undefined;
-    const checked = checkFiledDecision(taken, open?.digest, parts.allowSameProcessApproval);
+    const checked = checkFiledDecision(taken, open?.digest, {
+      allowSameProcess: parts.allowSameProcessApproval,
+      separateApproverUsers: parts.separateApproverUsers,
+    });
+    // One final answer per decision: the first one stands (a write that could not be recorded answers "refused"
+    // before the executor's promise settles, and that promise must not turn it into "accepted").
+    let answered = false;
     const answer = (accepted: boolean, state: string, detail: string, code?: DecisionRefused["refusal"]) => {
-      if (!checked.nonce) return;
-      store.acknowledge({ id, nonce: checked.nonce, accepted, state, detail, ...(code ? { code } : {}) });
+      if (answered) return;
+      answered = true;
+      store.acknowledge({ id, nonce, stage: "answered", accepted, state, detail, ...(code ? { code } : {}) });
     };
-    if (!checked.ok) {
-      // A decision for a proposal already decided is "already-decided", not "unknown": say what happened to it.
-      const code = checked.code === "unknown-proposal" && proposal ? "already-decided" : checked.code;
-      const detail = code === "already-decided" ? `already decided (${proposal?.state})` : checked.detail;
+    const refusal = ((): { code: DecisionRefused["refusal"]; detail: string } | undefined => {
+      if (taken.unreadable) return { code: "malformed", detail: `the decision file ${taken.unreadable}` };
+      if (answeredBefore) return { code: "malformed", detail: `a decision with nonce ${nonce} was already answered` };
+      if (!checked.ok) {
+        // A decision for a proposal already decided is "already-decided", not "unknown": say what happened to it.
+        const code = checked.code === "unknown-proposal" && proposal ? "already-decided" : checked.code;
+        return { code, detail: code === "already-decided" ? `already decided (${proposal?.state})` : checked.detail };
+      }
+      if (checked.nonce !== nonce) {
+        return { code: "malformed", detail: "the decision's nonce is not the one its file is named by" };
+      }
+      return undefined;
+    })();
+    if (refusal || !checked.ok) {
+      const { code, detail } = refusal ?? { code: "malformed" as const, detail: "refused" };
       decider.refuse(id, code, detail, checked.by, checked.identity);
-      answer(false, proposal?.state ?? "unknown", detail, code);
+      if (!answeredBefore) answer(false, proposal?.state ?? "unknown", detail, code);
       return;
     }
+    // The filer learns now that the guard has the decision: from here on it cannot be taken back, and what the guard
+    // does with it is on the audit whether or not the final answer reaches the filer.
+    store.acknowledge({ id, nonce, stage: "taken", time: now() });
     const decision = {
       decision: checked.decision,
       by: checked.by,

@@ -33,6 +33,13 @@ export interface GuardOptions<TTags extends TagDefinitions> {
    */
   allowSameProcessApproval?: boolean;
   /**
+   * Refuses approvals filed by the guard's own OS user (the owner of the decision file), and counts two approvals
+   * from one OS login as one person for two-person tags. Turn it on where the deployment separates them (a service
+   * user proposes; approvers decide as themselves, see docs/deploy.md): then a script running as the service user
+   * cannot approve by writing a decision file. @default false (one user on a development box)
+   */
+  separateApproverUsers?: boolean;
+  /**
    * The machine-wide folder of device locks: one guard writes each device (a second guard on the same endpoint,
    * unit, topic or table refuses to start, naming the first). `false` turns the locks off (a test double that
    * shares no device). @default env PLANTWIRE_LOCK_DIR, else "<os temp dir>/plantwire-device-locks"

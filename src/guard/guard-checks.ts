@@ -103,6 +103,18 @@ function numericVerdicts<TTags extends TagDefinitions>(
   return verdicts;
 }
 
+/** Asks the tag's adapter whether the value fits what its write puts on the wire; a throw counts as a misfit. */
+function wireProblem(name: string, tag: AnyTag, value: unknown): string | undefined {
+  const { adapter, address } = tag.source;
+  if (!adapter.checkWrite) return undefined;
+  try {
+    const problem = adapter.checkWrite({ name, definition: tag, address }, value);
+    return problem === undefined ? undefined : `does not fit the wire: ${problem}`;
+  } catch (error) {
+    return `could not be checked against the wire (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
 function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
@@ -113,7 +125,7 @@ export function evaluateProposal<TTags extends TagDefinitions>(input: CheckInput
   const verdicts: Verdict[] = [writable];
   const { tag, value } = input;
   if (!tag || !writable.passed) return verdicts;
-  const problem = valueProblem(tag, value);
+  const problem = valueProblem(tag, value) ?? wireProblem(input.tagName, tag, value);
   verdicts.push(problem ? fail("type", "invalid-value", problem) : pass("type", `a valid ${tag.type} value`));
   if (!problem) {
     if (tag.type === "enum" && tag.write?.states && !tag.write.states.includes(value as string)) {

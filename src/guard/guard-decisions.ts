@@ -11,7 +11,7 @@ import type { TagDefinitions } from "../tags.js";
 import type { ProposalBook } from "./guard-book.js";
 import type { ExecutionStart, Executor } from "./guard-executor.js";
 import { publicCopy } from "./guard-proposal.js";
-import type { DeciderIdentity, DecisionRefusalCode, Proposal } from "./guard-types.js";
+import type { Approval, DeciderIdentity, DecisionRefusalCode, Proposal } from "./guard-types.js";
 
 /** A decision that passed its checks of form, ready to apply. */
 export interface Decision {
@@ -27,6 +27,8 @@ export interface DeciderParts<TTags extends TagDefinitions> {
   readonly book: ProposalBook;
   readonly executor: Executor<TTags>;
   readonly isClosed: () => boolean;
+  /** Two approvals from one OS login (or console login) count as one person. */
+  readonly separateApproverUsers: boolean;
 }
 
 /** An ApprovalError that carries the refusal code, so callers can answer with it. */
@@ -60,7 +62,24 @@ export interface Decider {
   ): Promise<Proposal>;
 }
 
-const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+/** A name as a person is told apart: compatibility-normalised, case-folded, without invisible or format characters. */
+function personKey(name: string): string {
+  return name
+    .normalize("NFKC")
+    .replace(/[\p{Cf}\p{Cc}\p{Z}]+/gu, " ")
+    .trim()
+    .toLowerCase();
+}
+
+/** True when two approvals come from one person: the same name, or with separate users the same login. */
+function samePerson(first: Approval, second: Decision, byLogin: boolean): boolean {
+  if (personKey(first.by) === personKey(second.by)) return true;
+  if (!byLogin) return false;
+  const a = first.identity;
+  const b = second.identity;
+  if (a.fileOwnerUid !== undefined && a.fileOwnerUid === b.fileOwnerUid) return true;
+  return a.login !== undefined && a.login === b.login;
+}
 
 /** Creates the decider of one guard. */
 export function createDecider<TTags extends TagDefinitions>(parts: DeciderParts<TTags>): Decider {
@@ -81,6 +100,8 @@ export function createDecider<TTags extends TagDefinitions>(parts: DeciderParts<
     by: string | undefined,
     identity: DeciderIdentity,
   ): void {
+    // With the audit failed, the refusal cannot be recorded; it is still a refusal (nothing is written either way).
+    if (audit.failure) return;
     audit.append({ type: "decision", proposalId, decision: "refused", code, detail, ...(by ? { by } : {}), identity });
   }
 
@@ -117,7 +138,7 @@ export function createDecider<TTags extends TagDefinitions>(parts: DeciderParts<
         throw new DecisionRefused(proposal.id, "expired", `Proposal ${proposal.id} cannot be approved: ${detail}`);
       }
       const first = proposal.approvals[0];
-      if (first && sameName(first.by, decision.by)) {
+      if (first && samePerson(first, decision, parts.separateApproverUsers)) {
         refused(proposal, decision, "same-person", `${first.by} already approved it; a second, different person must`);
       }
       const approval = { by: decision.by, time, identity: decision.identity };

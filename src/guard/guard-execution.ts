@@ -15,11 +15,16 @@ export interface TagWriteState {
   outcomeUnknown?: boolean;
 }
 
-function sameValue(tag: AnyTag, expected: unknown, actual: unknown): boolean {
+function sameValue(name: string, tag: AnyTag, expected: unknown, actual: unknown): boolean {
+  const { adapter, address } = tag.source;
+  const onWire = adapter.sameOnWire?.({ name, definition: tag, address }, expected, actual);
+  if (onWire !== undefined) return onWire;
   if (typeof expected === "number" && typeof actual === "number") {
     const resolution = tag.type === "float" || tag.type === "integer" ? (tag.resolution ?? 0) : 0;
     return Math.abs(expected - actual) <= Math.max(resolution / 2, Math.abs(expected) * 1e-9, 1e-12);
   }
+  // A date-time reads back as a new Date object: compare the instants.
+  if (expected instanceof Date && actual instanceof Date) return expected.getTime() === actual.getTime();
   return Object.is(expected, actual);
 }
 
@@ -83,7 +88,7 @@ export async function executeProposal<TTags extends TagDefinitions>(
       const sample = snapshot.sample(proposal.tag as TagName<TTags>);
       if (sample.quality !== "bad" && sample.value !== undefined) {
         readBackValue = sample.value;
-        readBack = sameValue(definition, proposal.value, sample.value) ? "verified" : "mismatch";
+        readBack = sameValue(proposal.tag, definition, proposal.value, sample.value) ? "verified" : "mismatch";
       } else {
         detail = [detail, `read-back failed: ${sample.reason ?? "no value"}${sample.detail ? ` ${sample.detail}` : ""}`]
           .filter(Boolean)

@@ -60,7 +60,7 @@ export function publicCopy(proposal: Proposal): Proposal {
   return Object.freeze({
     ...proposal,
     origin: Object.freeze({ ...proposal.origin }),
-    verdicts: Object.freeze([...proposal.verdicts]),
+    verdicts: Object.freeze(proposal.verdicts.map((verdict) => Object.freeze({ ...verdict }))),
     approvals: Object.freeze(proposal.approvals.map((approval) => Object.freeze({ ...approval }))),
     ...(proposal.outcome ? { outcome: Object.freeze({ ...proposal.outcome }) } : {}),
   }) as Proposal;

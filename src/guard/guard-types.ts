@@ -35,7 +35,8 @@ export type DecisionRefusalCode =
   | "already-decided" // a decision is used once
   | "expired" // after the proposal's approval window closed
   | "same-process" // the process that proposed tried to approve without allowSameProcessApproval
-  | "same-person" // the second approval of a two-person tag came from the first approver
+  | "same-person" // the second approval of a two-person tag came from the first approver (name or login)
+  | "same-user" // with separateApproverUsers: filed by the guard's own OS user
   | "guard-closed"; // the guard was closing
 
 /** One check's result. Every check runs, so the audit shows every reason at once. */

@@ -2,6 +2,9 @@
 export {
   type ApprovalStore,
   type DecisionAck,
+  type DecisionAnswer,
+  type DecisionRef,
+  type DecisionTaken,
   type FiledDecision,
   fileApprovalStore,
   type GuardPresence,

@@ -1,6 +1,6 @@
 /**
  * Checks that a proposed value has exactly the tag's type. No coercion: "1e3" is not a number, -0 is not a
- * setpoint, [1] is not a value, and NaN or Infinity never reach a device.
+ * setpoint, [1] is not a value, "2024-05-01" is not a date-time, and NaN or Infinity never reach a device.
  */
 import type { AnyTag } from "../tags.js";
 
@@ -25,6 +25,11 @@ export function valueProblem(tag: AnyTag, value: unknown): string | undefined {
       if (typeof value !== "string") return `expected text, got ${describeValue(value)}`;
       if (value.length > tag.maxLength) return `text of ${value.length} characters exceeds maxLength ${tag.maxLength}`;
       return undefined;
+    case "datetime":
+      // A Date only: text such as "2024-05-01" is read differently by different parsers (local or UTC midnight).
+      if (!(value instanceof Date)) return `expected a Date, got ${describeValue(value)}`;
+      if (Number.isNaN(value.getTime())) return "expected a valid Date, got an invalid Date (NaN time)";
+      return undefined;
   }
 }
 
@@ -32,5 +37,6 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value === null) return "null";
   if (typeof value === "string") return `the text ${JSON.stringify(value.slice(0, 40))}`;
+  if (value instanceof Date) return "a Date";
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }

@@ -58,10 +58,21 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
   const ttl = options.proposalTtlMs ?? 300_000;
   const identity = randomUUID();
   const policies = frozenPolicies(plant.tags, options.writable);
-  const interlocks = Object.freeze([...(options.interlocks ?? [])]);
+  // Copies, frozen: changing an interlock object afterwards (its tags, its holds) changes nothing the guard enforces.
+  const interlocks = Object.freeze(
+    (options.interlocks ?? []).map((interlock) => {
+      const holds = interlock.holds;
+      return Object.freeze({
+        name: String(interlock.name),
+        ...(interlock.tags ? { tags: Object.freeze([...interlock.tags]) } : {}),
+        holds: (snapshot: Parameters<typeof holds>[0]) => holds.call(undefined, snapshot),
+      });
+    }),
+  );
   const ownsAudit = typeof options.audit === "string";
   const audit = typeof options.audit === "string" ? AuditLog.open(options.audit, { now }) : options.audit;
   const allowSameProcess = options.allowSameProcessApproval === true;
+  const separateApproverUsers = options.separateApproverUsers === true;
   let closed = false;
   let locks: DeviceLocks | undefined;
   let store: ApprovalStore;
@@ -86,7 +97,7 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
   }
   const book = createProposalBook(store, identity);
   const executor = createExecutor({ plant, audit, policies, interlocks, outputs, now });
-  const decider = createDecider({ audit, book, executor, isClosed: () => closed });
+  const decider = createDecider({ audit, book, executor, isClosed: () => closed, separateApproverUsers });
   const { proposeOne, sendOne } = createProposer({
     identity,
     mode,
@@ -110,6 +121,7 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
       now,
       pollMs: options.decisionPollMs ?? 500,
       allowSameProcessApproval: allowSameProcess,
+      separateApproverUsers,
     });
   } catch (error) {
     locks?.release();
@@ -166,40 +178,53 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
     return decider.apply(proposal, { decision, by, identity: who, ...(reason ? { reason } : {}) }, now());
   }
 
-  function checkReason(proposeOptions: ProposeOptions | undefined): void {
-    if (typeof proposeOptions?.reason !== "string") {
+  /** Reads the options once into plain text fields: a getter cannot pass the check with one reason and record another. */
+  function checkReason(given: ProposeOptions | undefined): ProposeOptions {
+    const reason = given?.reason;
+    if (typeof reason !== "string") {
       throw new ConfigError([
         { path: "reason", message: "missing", fix: "give every proposal a reason, e.g. { reason: advice.why }" },
       ]);
     }
+    const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+    const [loop, modelId, prompt, promptHash] = [given?.loop, given?.modelId, given?.prompt, given?.promptHash].map(
+      text,
+    );
+    return {
+      reason,
+      ...(loop !== undefined ? { loop } : {}),
+      ...(modelId !== undefined ? { modelId } : {}),
+      ...(prompt !== undefined ? { prompt } : {}),
+      ...(promptHash !== undefined ? { promptHash } : {}),
+    };
   }
 
   return {
     async propose(values, proposeOptions) {
       refuseWhenClosed();
-      checkReason(proposeOptions);
+      const origin = checkReason(proposeOptions);
       const snapshot = await plant.read();
       refuseWhenClosed();
       const created: Proposal[] = [];
       for (const [tag, value] of Object.entries(values as Record<string, unknown>)) {
         try {
-          created.push(await proposeOne(tag, value, proposeOptions, snapshot));
+          created.push(await proposeOne(tag, value, origin, snapshot));
         } catch (error) {
           // The audit failed while recording this proposal: it latched, and this and every later proposal is refused.
           if (!audit.failure) throw error;
-          created.push(await proposeOne(tag, value, proposeOptions, snapshot));
+          created.push(await proposeOne(tag, value, origin, snapshot));
         }
       }
       return created;
     },
     async send(name, item, proposeOptions) {
       refuseWhenClosed();
-      checkReason(proposeOptions);
+      const origin = checkReason(proposeOptions);
       try {
-        return await sendOne(name, item, proposeOptions);
+        return await sendOne(name, item, origin);
       } catch (error) {
         if (!audit.failure) throw error;
-        return sendOne(name, item, proposeOptions);
+        return sendOne(name, item, origin);
       }
     },
     approve: (id, by) => decide(id, "approve", by),

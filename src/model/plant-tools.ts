@@ -16,7 +16,7 @@ import { ModelOutputError } from "./model-errors.js";
 /** A write the model asks for. Not a write: the guard decides. */
 export interface WriteProposalRequest {
   readonly tag: string;
-  readonly value: number | boolean | string;
+  readonly value: number | boolean | string | Date;
   /** The model's reason, untrusted text. */
   readonly reason: string;
 }
@@ -87,6 +87,9 @@ function valueSchema(tag: AnyTag) {
       return z.enum(Object.keys(tag.states) as [string, ...string[]]);
     case "text":
       return z.string().max(tag.maxLength);
+    case "datetime":
+      // ISO 8601 with a zone, as a model writes a time; the guard receives it as a Date.
+      return z.iso.datetime({ offset: true }).transform((text) => new Date(text));
   }
 }
 
@@ -96,6 +99,7 @@ function describeWritable(name: string, tag: AnyTag): string {
     const range = tag.write?.range ?? tag.range;
     return `${name} (${tag.type}${tag.unit ? ` ${tag.unit}` : ""}${range ? `, ${range[0]}..${range[1]}` : ""})`;
   }
+  if (tag.type === "datetime") return `${name} (datetime: ISO 8601 with a zone, e.g. 2024-07-01T06:00:00Z)`;
   return `${name} (${tag.type})`;
 }
 

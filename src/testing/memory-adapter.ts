@@ -15,6 +15,7 @@ import {
 } from "../adapter.js";
 import { ConfigError, ConnectionError } from "../errors.js";
 import { badSample, type Quality, type QualityReason, type Sample } from "../sample.js";
+import type { AnyTag } from "../tags.js";
 
 /** The address of a memory tag: a key in the adapter's store. */
 export interface MemoryAddress {
@@ -51,7 +52,10 @@ export interface MemorySetOptions {
 export interface MemoryAdapter extends Adapter<MemoryAddress> {
   /** A tag source for a key, e.g. `source: memory.key("speed")`. */
   key(key: string): TagSource<MemoryAddress>;
-  /** Sets a value as the device would; subscribers hear it. */
+  /**
+   * Sets a value as the device would; subscribers hear it. A value that does not fit a tag's type (an enum's code
+   * instead of its state name, text for a number, an invalid `Date`) reads as a bad sample, reason "type-mismatch".
+   */
   set(key: string, value: unknown, options?: MemorySetOptions): void;
   /** The value stored under a key. */
   get(key: string): unknown;
@@ -75,13 +79,50 @@ interface Entry {
   receivedTime: number;
 }
 
+/**
+ * Why a stored value cannot be a good or uncertain sample of `tag`, or undefined when it can. Strict like a device's
+ * codec: an enum takes a state name (not its code), a number is finite, a date-time is a valid `Date`.
+ */
+function readProblem(tag: AnyTag, value: unknown): { reason: QualityReason; detail: string } | undefined {
+  const mismatch = (expected: string) => ({
+    reason: "type-mismatch" as const,
+    detail: `a ${tag.type} tag needs ${expected}, got ${describeStored(value)}`,
+  });
+  switch (tag.type) {
+    case "float":
+      return typeof value === "number" && Number.isFinite(value) ? undefined : mismatch("a finite number");
+    case "integer":
+      return typeof value === "number" && Number.isInteger(value) ? undefined : mismatch("a whole number");
+    case "boolean":
+      return typeof value === "boolean" ? undefined : mismatch("true or false");
+    case "enum":
+      if (typeof value === "string" && Object.hasOwn(tag.states, value)) return undefined;
+      return mismatch(`one of its state names (${Object.keys(tag.states).join(", ")})`);
+    case "text":
+      if (typeof value !== "string") return mismatch("text");
+      return value.length > tag.maxLength
+        ? { reason: "out-of-range", detail: `text of ${value.length} characters exceeds maxLength ${tag.maxLength}` }
+        : undefined;
+    case "datetime":
+      return value instanceof Date && !Number.isNaN(value.getTime()) ? undefined : mismatch("a valid Date");
+  }
+}
+
+function describeStored(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "an invalid Date" : "a Date";
+  if (typeof value === "string") return `the text ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
 /** Creates a memory adapter. */
 export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
   const name = options.name ?? "memory";
   // The store lives in this object alone, so two memory adapters never share a device, whatever their names.
   const device = `memory:${name}#${randomUUID()}`;
   const store = new Map<string, Entry>();
-  const listeners = new Set<{ keys: Map<string, string[]>; listener: SampleListener }>();
+  const listeners = new Set<{ keys: Map<string, BoundTag<MemoryAddress>[]>; listener: SampleListener }>();
   const writes: MemoryWrite[] = [];
   const status = new StatusTracker();
   let failure: Error | undefined;
@@ -91,11 +132,16 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
 
   const isOpen = () => status.get().state === "connected" || status.get().state === "degraded";
 
-  const toSample = (key: string): Sample => {
+  const toSample = (tag: BoundTag<MemoryAddress>): Sample => {
+    const key = tag.address.key;
     const entry = store.get(key);
     if (!entry) return badSample("config-error", `memory adapter "${name}" has no key "${key}"`);
+    // A real device's codec never hands out a value of the wrong type as good: neither does this one.
+    const problem = entry.quality === "bad" ? undefined : readProblem(tag.definition, entry.value);
+    if (problem) return badSample(problem.reason, `memory key "${key}": ${problem.detail}`, entry.receivedTime);
     const sample: { -readonly [K in keyof Sample]: Sample[K] } = {
-      value: entry.value,
+      // A copy of a Date, so that a reader changing it cannot change what the device holds.
+      value: entry.value instanceof Date ? new Date(entry.value.getTime()) : entry.value,
       quality: entry.quality,
       receivedTime: entry.receivedTime,
     };
@@ -114,7 +160,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     });
     if (!isOpen()) return;
     for (const { keys, listener } of listeners) {
-      for (const tagName of keys.get(key) ?? []) listener(tagName, toSample(key));
+      for (const tag of keys.get(key) ?? []) listener(tag.name, toSample(tag));
     }
   };
   for (const [key, value] of Object.entries(options.values ?? {})) set(key, value);
@@ -146,14 +192,14 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         });
       }
       if (failure) throw new ConnectionError(`memory adapter "${name}": ${failure.message}`, { cause: failure });
-      return tags.map((tag) => toSample(tag.address.key));
+      return tags.map((tag) => toSample(tag));
     },
     async subscribe(tags: readonly BoundTag<MemoryAddress>[], listener: SampleListener): Promise<AdapterSubscription> {
-      const keys = new Map<string, string[]>();
-      for (const tag of tags) keys.set(tag.address.key, [...(keys.get(tag.address.key) ?? []), tag.name]);
+      const keys = new Map<string, BoundTag<MemoryAddress>[]>();
+      for (const tag of tags) keys.set(tag.address.key, [...(keys.get(tag.address.key) ?? []), tag]);
       const entry = { keys, listener };
       listeners.add(entry);
-      for (const tag of tags) listener(tag.name, toSample(tag.address.key));
+      for (const tag of tags) listener(tag.name, toSample(tag));
       return {
         async close() {
           listeners.delete(entry);

@@ -255,9 +255,9 @@ describe("encodeWindow", () => {
     series.set("pressure", [goodSample(1, now)]);
     const { body } = encodeWindow(new Window(tags, series, now, now + 3000), { tags: ["speed", "pressure"] });
     expect(body.split("\n")).toEqual([
-      "WINDOW 2026-11-29T12:00:00Z..2026-11-29T12:00:03Z dt=1s rows=3 time=start+t*dt; x?(reason) uncertain; BAD(reason) no value",
-      "t|speed|pressure",
-      "0|100|1.00",
+      "WINDOW start=2026-11-29T12:00:00Z span=3s time=start+t*1s; name*100 holds value*100; x?(reason) uncertain; BAD(reason) no value",
+      "t|speed|pressure*100",
+      "0|100|100",
       "1|101?|",
       "2|BAD(timeout)|",
     ]);
@@ -268,7 +268,7 @@ describe("encodeWindow", () => {
     const series = new Map([["speed", [0, 1, 2].map((row) => goodSample(1000 + row, later(row)))]]);
     const { body, text } = encodeWindow(new Window(tags, series, now + 250, now + 5000), { tags: ["speed"] });
     expect(body.split("\n")[0]).toBe(
-      "WINDOW 2026-11-29T12:00:00.250Z..2026-11-29T12:00:05Z t0=2026-11-29T12:00:02.500Z dt=1s rows=3 time=t0+t*dt",
+      "WINDOW start=2026-11-29T12:00:00.250Z span=4750ms t0=2026-11-29T12:00:02.500Z time=t0+t*1s",
     );
     expect(decodeContext(text).rows?.map((row) => row.time)).toEqual([later(0), later(1), later(2)]);
   });
@@ -280,8 +280,8 @@ describe("encodeWindow", () => {
     const late = new Window(tags, new Map([["pressure", window.series("pressure")]]), now, now + 120_000);
     const lateBody = encodeWindow(late, { summaries: true, tags: ["pressure"] }).body;
     expect(lateBody).toMatch(/pressure n=60 .* last=[\d.]+ STALE/);
-    expect(lateBody.split("\n")[0]).toMatch(/time=start\+t\*dt; last=x STALE not current$/);
-    expect(encodeWindow(window, { summaries: true }).body.split("\n")[0]).toMatch(/time=start\+t\*dt$/);
+    expect(lateBody.split("\n")[0]).toMatch(/time=start\+t\*1s; name\*100 holds value\*100; last=x STALE not current$/);
+    expect(encodeWindow(window, { summaries: true }).body.split("\n")[0]).toMatch(/time=start\+t\*1s; [^;]+$/);
   });
 
   it("thins rows until the text fits a token budget, keeping the last row and exact min/max", () => {
@@ -296,5 +296,104 @@ describe("encodeWindow", () => {
     expect(decoded.rows?.at(-1)?.time).toBe(now + 599_000);
     expect(decoded.summaries?.get("count")).toMatchObject({ min: "0", max: String(599 * 7) });
     expect(() => encodeWindow(window, { maxTokens: 50 })).toThrow(/over the budget of 50/);
+  });
+});
+
+describe("a window says only what its body uses (v4)", () => {
+  it("writes a column shown with decimals in whole steps, decoding to exactly the decimal values", () => {
+    const values = [6.123, -0.05, 0, 0.004, 15.999];
+    const series = new Map([
+      ["pressure", values.map((value, row) => goodSample(value, now + row * 1000))],
+      ["temperature", values.map((value, row) => goodSample(value * 10, now + row * 1000))],
+      ["speed", values.map((value, row) => goodSample(1000 + value, now + row * 1000))],
+    ]);
+    const window = new Window(tags, series, now, now + 5000);
+    const names = ["pressure", "temperature", "speed"];
+    const scaled = encodeWindow(window, { tags: names });
+    const decimal = encodeWindow(window, { tags: names, scaleColumns: false });
+    expect(scaled.body.split("\n").slice(1)).toEqual([
+      "t|pressure*100|temperature*10|speed",
+      "0|612|612|1006",
+      "1|-5|-5|1000",
+      "2|0|0|1000",
+      "3|0|0|1000",
+      "4|1600|1600|1016",
+    ]);
+    expect(decimal.body.split("\n").slice(1, 4)).toEqual([
+      "t|pressure|temperature|speed",
+      "0|6.12|61.2|1006",
+      "1|-0.05|-0.5|1000",
+    ]);
+    expect(decimal.body.split("\n")[0]).not.toContain("*100");
+    // Same header, same decoded values and steps: whole steps lose nothing.
+    expect(scaled.header).toBe(decimal.header);
+    expect(decodeContext(scaled.text).rows).toEqual(decodeContext(decimal.text).rows);
+    expect(decodeContext(scaled.text).rows?.[0]?.values.get("pressure")).toMatchObject({ value: 6.12, step: 0.01 });
+    expect(countTokens(scaled.text)).toBeLessThan(countTokens(decimal.text));
+  });
+
+  it("keeps marks on whole-step cells and decodes them", () => {
+    const series = new Map<string, Sample[]>([
+      ["pressure", [{ ...goodSample(6.1, now), quality: "uncertain", reason: "last-known-value" }]],
+    ]);
+    const { body, text } = encodeWindow(new Window(tags, series, now, now + 1000), { tags: ["pressure"] });
+    expect(body.split("\n").at(-1)).toBe("0|610?(last-known-value)");
+    expect(decodeContext(text).rows?.[0]?.values.get("pressure")).toMatchObject({
+      value: 6.1,
+      uncertain: true,
+      reason: "last-known-value",
+      step: 0.01,
+    });
+  });
+
+  it("explains in the tag line only the fields and notations the tag rows use", () => {
+    const line = (names: string[], layout?: "inline") =>
+      (layout
+        ? encodeSnapshot(snapshotOf({ speed: goodSample(1, now) }), { tags: names, layout })
+        : encodeWindow(windowOf(2), { tags: names })
+      ).header.split("\n")[1];
+    expect(line(["temperature"])).toBe("TAGS name unit range");
+    expect(line(["pressure"])).toBe("TAGS name unit range; ..hi=0..hi");
+    expect(line(["speed"])).toBe("TAGS name unit range writable «meaning»; ..hi=0..hi");
+    expect(line(["mode", "alarm"])).toBe("TAGS name type «meaning»");
+    expect(line(["speed"], "inline")).toBe("TAGS name=value unit range writable «meaning»; ..hi=0..hi");
+    const memory = memoryAdapter();
+    const pair = defineTags({
+      a: float({ unit: "bar", range: [0, 16], source: memory.key("a") }),
+      b: float({ unit: "bar", range: [0, 16], source: memory.key("b") }),
+    });
+    const grouped = encodeSnapshot(
+      new Snapshot(
+        pair,
+        new Map([
+          ["a", goodSample(1, now)],
+          ["b", goodSample(2, now)],
+        ]),
+        now,
+      ),
+    );
+    expect(grouped.header.split("\n").slice(1)).toEqual([
+      "TAGS name unit range; ..hi=0..hi; # fields apply to rows below",
+      "# bar ..16",
+      "a",
+      "b",
+    ]);
+  });
+
+  it("keeps the window header byte-identical between calls with other data", () => {
+    const first = encodeWindow(windowOf(30), { tags: ["speed", "pressure"] });
+    const second = encodeWindow(
+      windowOf(5, (_name, row) => row * 3),
+      { tags: ["speed", "pressure"] },
+    );
+    expect(second.header).toBe(first.header);
+    expect(second.body).not.toBe(first.body);
+  });
+
+  // v3 spent about 100 tokens here (a fixed legend of every field, both window ends as ISO times, dt and rows).
+  it("a one-tag window spends at most 80 tokens on everything but its rows", () => {
+    const { text, body } = encodeWindow(windowOf(30), { tags: ["pressure"] });
+    const rows = body.split("\n").slice(2).join("\n");
+    expect(countTokens(text) - countTokens(rows)).toBeLessThanOrEqual(80);
   });
 });

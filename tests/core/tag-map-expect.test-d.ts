@@ -82,6 +82,6 @@ describe("tag maps loaded with expect", () => {
     const tags = await loadTagMap(file, { adapters: { plc } });
     expectTypeOf(tags).toEqualTypeOf<TagMap<TagDefinitions>>();
     const snapshot = await createPlant({ tags }).read();
-    expectTypeOf(snapshot.value("anything")).toEqualTypeOf<number | boolean | string>();
+    expectTypeOf(snapshot.value("anything")).toEqualTypeOf<number | boolean | string | Date>();
   });
 });

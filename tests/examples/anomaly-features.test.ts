@@ -28,7 +28,16 @@ describe("anomaly-features against the simulator", () => {
     const codec = await loadSparkplugCodec();
     const spy = await rawClient(simulator.urls.mqtt!);
     const seen: { topic: string; payload: SparkplugPayload }[] = [];
-    spy.on("message", (topic, payload) => seen.push({ topic, payload: codec.decode(payload) }));
+    // Sparkplug 3.0 data carries no datatypes: read it with those of the birth, as a host does.
+    const birthTypes = new Map<number, string>();
+    spy.on("message", (topic, payload) => {
+      const decoded = topic.includes("/NBIRTH/")
+        ? codec.decode(payload)
+        : codec.decodeWithTypes(payload, (_name, alias) => (alias === undefined ? undefined : birthTypes.get(alias)));
+      if (topic.includes("/NBIRTH/"))
+        for (const metric of decoded.metrics ?? []) birthTypes.set(Number(number(metric.alias)), metric.type);
+      seen.push({ topic, payload: decoded });
+    });
     await spy.subscribeAsync("spBv1.0/plantwire/+/pump7-anomaly", { qos: 1 });
     const host = sparkplugHost({ url: simulator.urls.mqtt!, group: "plantwire", name: "scada" });
     const scada = createPlant({ tags: anomalyTags(host, "pump7-anomaly") });

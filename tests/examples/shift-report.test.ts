@@ -95,7 +95,7 @@ describe("shift-report against the simulator's historian", () => {
         expect(header).toMatch(new RegExp(`^${name}\\b`, "m"));
       expect(header).not.toMatch(/^(alarm|alarmText|mode|running)\b/m); // not in the historian
       const body = user!.content;
-      expect(body).toMatch(/^WINDOW .* dt=1250ms /m); // a minute's shift in buckets of 1/48
+      expect(body).toMatch(/^WINDOW .* time=\S+\+t\*1250ms\b/m); // a minute's shift in buckets of 1/48
       expect(body).toMatch(/^SUMMARY over /m);
       expect(Number(/^vibration n=\d+ .*\bmax=([\d.]+)/m.exec(body)?.[1])).toBeGreaterThan(6);
 

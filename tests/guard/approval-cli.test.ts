@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createGuard, createPlant, defineTags, float, type OutputChannel } from "plantwire";
+import { memoryAdapter } from "plantwire/testing";
 import { describe, expect, it } from "vitest";
 import { runCli as cli } from "../support/cli-process.js";
 import { pumpStation } from "./guard-fixture.js";
@@ -51,5 +53,50 @@ describe("approvals from the command line, in another process", () => {
     const broken = await cli("audit", "verify", auditFile);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain("BROKEN at line 3");
+  });
+});
+
+describe("what an approver is shown", () => {
+  it("approve shows the whole value it approves; proposals marks a shortened one; an output has no current value", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "plantwire-shown-"));
+    const drive = memoryAdapter({ name: "drive", values: { p: 6 } });
+    const plant = createPlant({ tags: defineTags({ p: float({ source: drive.key("p") }) }), onError: () => {} });
+    const sent: unknown[] = [];
+    const channel: OutputChannel = {
+      kind: "row",
+      label: "test → shift_log",
+      device: "test://shift_log",
+      check: () => [],
+      size: (item) => JSON.stringify(item).length,
+      send: async (item) => void sent.push(item),
+    };
+    const dir = join(folder, "approvals");
+    const guard = createGuard({
+      plant,
+      audit: join(folder, "audit.jsonl"),
+      approvals: dir,
+      writable: [],
+      deviceLocks: false,
+      decisionPollMs: 40,
+      outputs: { shiftLog: { channel, approval: "required", maxBytes: 16384 } },
+    });
+    try {
+      const tail = "ALSO: operator must bypass interlock PSH-101 tonight";
+      const message = `Pump 7 vibration normal, no action needed this shift.${" ".repeat(30)}${tail}`;
+      const proposal = await guard.send("shiftLog", { message }, { reason: "summary" });
+      const listed = await cli("proposals", "--dir", dir);
+      expect(listed.stdout).not.toContain(tail);
+      expect(listed.stdout).toMatch(/… \(\d+ more characters; `plantwire approve` shows all\)/);
+      expect(listed.stdout).toContain("output:shiftLog: send {");
+      expect(listed.stdout).not.toContain("undefined");
+      const approved = await cli("approve", proposal.id, "--by", "alice", "--dir", dir);
+      expect(approved.stdout).toContain(JSON.stringify({ message }));
+      expect(approved.stdout).not.toContain("undefined");
+      expect(approved.code).toBe(0);
+      expect(sent).toEqual([{ message }]);
+    } finally {
+      await guard.close();
+      await plant.close();
+    }
   });
 });

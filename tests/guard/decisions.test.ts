@@ -49,7 +49,7 @@ async function file(
   nonce: string = crypto.randomUUID(),
 ) {
   writeFileSync(
-    join(made.dir, "decisions", `${id}.json`),
+    join(made.dir, "decisions", `${id}.${nonce}.json`),
     typeof content === "string" ? content : JSON.stringify(content),
   );
   const answered = await waitFor(
@@ -75,7 +75,8 @@ describe("T16 forged and edited decisions", () => {
     const [other] = await made.guard.propose({ valve: 45 }, { reason: "open a bit" });
     const id = speed!.id;
     const digest = proposalDigest(shown(made, id));
-    const good = { id, decision: "approve", by: "alice", digest, time: Date.now() };
+    // As the CLI files it: which process (another one than the guard's) on which host.
+    const good = { id, decision: "approve", by: "alice", digest, time: Date.now(), pid: 1, host: "gateway" };
     const cases: [unknown, string][] = [
       ["{ not json", "malformed"],
       [{ ...good, decision: undefined, nonce: "n1" }, "unknown-decision"],
@@ -84,6 +85,7 @@ describe("T16 forged and edited decisions", () => {
       [{ ...good, by: "   ", nonce: "n4" }, "blank-approver"],
       [{ ...good, digest: undefined, nonce: "n5" }, "digest-mismatch"],
       [{ ...good, digest: proposalDigest({ ...shown(made, id), value: 12 }), nonce: "n6" }, "digest-mismatch"],
+      [{ ...good, pid: undefined, nonce: "n6b" }, "malformed"],
     ];
     for (const [content, code] of cases) {
       const nonce = (content as { nonce?: string }).nonce ?? "none";
@@ -104,6 +106,7 @@ describe("T16 forged and edited decisions", () => {
       "blank-approver",
       "digest-mismatch",
       "digest-mismatch",
+      "malformed",
       "copied-from-another-id",
     ]);
     // The real decision still goes through afterwards, once.
@@ -158,6 +161,38 @@ describe("T16 forged and edited decisions", () => {
     expect(made.drive.writes).toHaveLength(0);
     // Rejecting is always allowed: saying no never moves equipment.
     expect((await made.guard.reject(proposal!.id, { by: "alice", reason: "not now" })).state).toBe("declined");
+  });
+});
+
+describe("separate approver users", () => {
+  it("refuses an approval filed as the guard's own OS user when the deployment separates them", async () => {
+    const made = station({ separateApproverUsers: true });
+    const [proposal] = await made.guard.propose({ limit: 9 }, { reason: "raise" });
+    const digest = proposalDigest(shown(made, proposal!.id));
+    // This test process runs as the guard's user: exactly what a script of the service user would be.
+    const forged = { id: proposal!.id, decision: "approve", by: "alice", digest, time: Date.now(), pid: 1, host: "gw" };
+    const ack = await file(made, proposal!.id, { ...forged, nonce: "u1" }, "u1");
+    expect(ack).toMatchObject({ accepted: false, code: "same-user" });
+    const run = await runCli("approve", proposal!.id, "--by", "alice", "--dir", made.dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("same-user");
+    expect(made.drive.writes).toHaveLength(0);
+    expect(refusals(made.auditFile, proposal!.id)).toEqual(["same-user", "same-user"]);
+  });
+
+  it("records the reason read once, even from options whose getter changes its answer", async () => {
+    const made = station();
+    let reads = 0;
+    const options = {
+      get reason() {
+        reads++;
+        return reads === 1 ? "checked reason" : "something else";
+      },
+    };
+    const [proposal] = await made.guard.propose({ limit: 9 }, options);
+    expect(proposal?.reason).toBe("checked reason");
+    const record = auditRecords(made.auditFile).find((entry) => entry.type === "proposal");
+    expect(record?.reason).toBe("checked reason");
   });
 });
 
@@ -221,9 +256,11 @@ describe("named people and two-person tags", () => {
       expect(drive.writes).toHaveLength(0);
       const listed = await runCli("proposals", "--dir", dir);
       expect(listed.stdout).toContain('two people must approve (approved by "alice")');
-      const same = await runCli("approve", two!.id, "--by", "Alice ", "--dir", dir);
-      expect(same.code).toBe(1);
-      expect(same.stderr).toContain("same-person");
+      for (const alias of ["Alice ", "alice\u200b", "ａｌｉｃｅ"]) {
+        const same = await runCli("approve", two!.id, "--by", alias, "--dir", dir);
+        expect(same.code).toBe(1);
+        expect(same.stderr).toContain("same-person");
+      }
       expect(drive.writes).toHaveLength(0);
       const second = await runCli("approve", two!.id, "--by", "bob", "--dir", dir);
       expect(second.code).toBe(0);

@@ -180,6 +180,33 @@ describe("T17 policy frozen for good", () => {
   });
 });
 
+describe("T17 interlocks frozen too", () => {
+  it("changing an interlock's tags or holds after the guard exists changes no verdict", async () => {
+    const drive = memoryAdapter({ name: "drive", values: { speed: 1000, mode: "MANUAL" } });
+    const tags = defineTags(definitions(drive));
+    const plant = createPlant({ tags });
+    const interlock = {
+      name: "pump in AUTO",
+      tags: ["speed"],
+      holds: (snapshot: { value(name: "mode"): string }) => snapshot.value("mode") === "AUTO",
+    };
+    const guard = createGuard({
+      plant,
+      audit: join(folder(), "audit.jsonl"),
+      mode: "automatic",
+      interlocks: [interlock],
+    });
+    interlock.tags.length = 0;
+    interlock.tags.push("mode");
+    interlock.holds = () => true;
+    const [proposal] = await guard.propose({ speed: 1000 }, { reason: "r" });
+    expect(proposal?.verdicts.find((verdict) => !verdict.passed)?.code).toBe("interlock");
+    expect(drive.writes).toHaveLength(0);
+    await guard.close();
+    await plant.close();
+  });
+});
+
 /** A tag map as a plain, unfrozen object (what a script gets when it skips defineTags). */
 function structuredCloneTags<T extends Record<string, { source: unknown }>>(tags: T): T {
   const copy: Record<string, unknown> = {};

@@ -31,7 +31,11 @@ describe("plantwire modbus probe", () => {
     expect(io.stdout).toContain("holding registers 10–15");
     expect(io.stdout).toMatch(/float32 starting at each address:/);
     expect(io.stdout).toMatch(/^\s+10\s+\S+\s+\S+\s+6\.25\s/m); // at address 10 only the CDAB column reads 6.25
-    expect(io.stdout).toMatch(/most hits first:\n {2}float32 CDAB: 10=6.25, 12=-1500.5\n/);
+    const ranked = io.stdout.split("every type and word order):\n")[1] ?? "";
+    expect(ranked).toMatch(/^\s+10 {2}float32 CDAB +6\.25 /);
+    expect(io.stdout).toMatch(
+      /each register used once[^\n]*\n[^\n]*\n\s+10 {2}float32 CDAB +6\.25 [^\n]*\n\s+12 {2}float32 CDAB +-1500\.5 /,
+    );
   });
 
   it("fails with a clear message and exit code on wrong input or a silent unit", async () => {

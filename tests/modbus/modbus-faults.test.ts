@@ -240,6 +240,10 @@ describe("T5: malformed frames from a hostile server", () => {
       { numRuns: 60 },
     );
     simulator.setIntercept(undefined);
+    // Some hostile frames were well-formed "illegal data address" exceptions: the adapter remembers such addresses as
+    // holes in the device's map and stops asking (issue 15). The device is sane again, so forget them, as an
+    // integrator does after fixing a device's map.
+    drive.forgetHoles();
     for (const tag of tags) simulator.setTag(tag.address, 7);
     const resynced = await waitFor(async () => {
       const samples = await drive.read(tags).catch(() => []);

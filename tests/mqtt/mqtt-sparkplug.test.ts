@@ -7,15 +7,16 @@ import {
   loadSparkplugCodec,
   mqtt,
   type SparkplugCodec,
-  type SparkplugPayload,
   sparkplugEdgeNode,
   sparkplugHost,
   startBroker,
+  topicMatches,
 } from "plantwire/mqtt";
 import { waitFor } from "plantwire/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceSkipReason, services } from "../support/services.js";
 import { rawClient } from "./mqtt-fixture.js";
+import { ReferenceDecoder, type ReferencePayload } from "./sparkplug-reference-decoder.js";
 
 const placeholder = mqtt();
 const tags = defineTags({
@@ -29,11 +30,14 @@ function groupId() {
   return `PwTest${randomBytes(4).toString("hex")}`;
 }
 
-async function listen(client: MqttClient, codec: SparkplugCodec, filter: string) {
-  const seen: { topic: string; payload: SparkplugPayload }[] = [];
+/** Decodes what the broker carries with an independent Sparkplug 3.0 decoder (data has no datatypes). */
+async function listen(client: MqttClient, _codec: SparkplugCodec, filter: string) {
+  const seen: { topic: string; payload: ReferencePayload }[] = [];
+  const decoder = new ReferenceDecoder();
   client.on("message", (topic, payload) => {
     try {
-      if (topic.startsWith("spBv1.0/")) seen.push({ topic, payload: codec.decode(payload) });
+      const decoded = topicMatches(filter, topic) ? decoder.decode(topic, payload) : undefined;
+      if (decoded) seen.push({ topic, payload: decoded });
     } catch {
       // the tests inject garbage on purpose
     }
@@ -174,7 +178,7 @@ describe("Sparkplug B edge node and host (embedded broker)", () => {
       true,
     );
     const births = seen.filter((message) => message.topic.endsWith("/NBIRTH/Node2")).map((message) => message.payload);
-    const bdSeqOf = (payload: SparkplugPayload) =>
+    const bdSeqOf = (payload: ReferencePayload) =>
       num(payload.metrics!.find((metric) => metric.name === "bdSeq")!.value);
     expect(bdSeqOf(births[1]!)).toBe(bdSeqOf(births[0]!));
     expect(num(births[1]!.seq)).toBe(0);

@@ -98,7 +98,7 @@ describe("opcua T8: server restarts during a subscription", () => {
     await plc.subscribe([tag], (_name, sample) => samples.push(sample));
     expect(await waitFor(() => samples.length > 0, 5000)).toBe(true);
     await simulator.suspend();
-    expect(await waitFor(() => plc.status().state === "degraded", 5000)).toBe(true);
+    expect(await waitFor(() => plc.status().state === "disconnected", 5000)).toBe(true);
     expect(samples.at(-1)).toMatchObject({ quality: "bad", reason: "comm-failure", value: undefined });
     await expect(plc.read([tag])).rejects.toThrow(/reconnecting/);
     const closed = await Promise.race([

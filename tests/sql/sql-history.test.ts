@@ -50,6 +50,21 @@ function expected(aggregate: SqlAggregate, rowCount: number): Map<string, Map<nu
   );
 }
 
+/** The buckets of each tag holding a bad row: shown uncertain, their aggregate over the good rows only. */
+function partlyBad(rowCount: number): Map<string, Map<number, number>> {
+  const to = toFor(rowCount);
+  const result = new Map<string, Map<number, number>>();
+  for (let n = 0; n < rowCount; n += 97) {
+    const time = base + n * stepMs;
+    if (time < from || time >= to) continue;
+    const tag = `t${n % tagCount}`;
+    const buckets = result.get(tag) ?? new Map<number, number>();
+    const bucket = Math.floor((time - from) / bucketMs);
+    result.set(tag, buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1));
+  }
+  return result;
+}
+
 function generateSql(dialect: string, table: string, rowCount: number): string {
   if (dialect === "sqlite") {
     return `INSERT INTO ${table} (tag, time, value, quality) WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < ${rowCount - 1}) SELECT 't' || (n % ${tagCount}), ${base} + n * ${stepMs}, ((n * 7919) % 10007) / 7.0, CASE WHEN n % 97 = 0 THEN 0 ELSE 192 END FROM s`;
@@ -103,6 +118,7 @@ for (const database of databases) {
       it(`bucketed ${aggregate} over ${rowCount} rows matches JS`, async () => {
         const window = await db.history(tags, from, to, { bucket: "1h", aggregate });
         const reference = expected(aggregate, rowCount);
+        const marked = partlyBad(rowCount);
         for (const name of window.names) {
           const want = reference.get(name) as Map<number, number>;
           const got = window.series(name);
@@ -111,7 +127,9 @@ for (const database of databases) {
             const bucket = ((sample.sourceTime as number) - from) / bucketMs;
             const value = want.get(bucket);
             expect(value, `${name} bucket ${bucket}`).toBeDefined();
-            expect(sample.quality).toBe("good");
+            const bad = marked.get(name)?.get(bucket) ?? 0;
+            expect(sample.quality, `${name} bucket ${bucket}`).toBe(bad > 0 ? "uncertain" : "good");
+            if (bad > 0) expect(sample.detail).toMatch(new RegExp(`, 0 uncertain, ${bad} bad$`));
             if (aggregate === "avg") expect(sample.value).toBeCloseTo(value as number, 9);
             else expect(sample.value).toBe(value);
           }

@@ -2,15 +2,18 @@
  * T20 over SQL, on SQLite and the real PostgreSQL and MariaDB: the general insert and sinks refuse the table of a
  * writable tag source (a narrow historian table: a row there is a tag write), compared as the dialect compares table
  * names, and leave the row count unchanged; the guard's tag write still works; row outputs check columns, deliver
- * one committed row per send and refuse a writable tag's table at creation.
+ * one committed row per send and refuse a writable tag's table at creation. The adapter and each row output keep
+ * frozen copies of the templates and queries they were given, so changing those objects later moves no row.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, createGuard, createPlant, defineTags, float, ValidationError } from "plantwire";
 import { createPlantwireSchema, plantwireEventsTemplate, plantwireHistorian, sql } from "plantwire/sql";
+import { memoryAdapter } from "plantwire/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execRaw, testDatabases, uniqueSuffix } from "./sql-databases.js";
+import { z } from "zod";
+import { execRaw, testDatabases, uniqueSuffix, viaPort } from "./sql-databases.js";
 
 const databases = await testDatabases();
 
@@ -41,13 +44,15 @@ for (const database of databases) {
     const count = async (table: string) =>
       Number(Object.values((await raw(`SELECT COUNT(*) AS c FROM ${table}`))[0] as object)[0]);
     const sample = (value: number) => ({ tag: "speed", time: new Date(), value });
+    const [notes, orders] = [`${prefix}_notes`, `${prefix}_orders`];
 
     beforeAll(async () => {
       await createPlantwireSchema({ url: database.url, prefix });
       await db.connect();
     });
     afterAll(async () => {
-      for (const table of [historian.table, events.table]) await raw(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
+      for (const table of [historian.table, events.table, notes, orders])
+        await raw(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
       await db.close();
     });
 
@@ -126,6 +131,64 @@ for (const database of databases) {
       expect(await count(events.table)).toBe(before + 1);
       const [stored] = await raw(`SELECT message FROM ${events.table} WHERE kind = 'explanation'`);
       expect(Object.values(stored as object)[0]).toBe("dry running");
+    });
+
+    it("keeps the templates and queries it was given: changing them after the guard is made moves no row", async () => {
+      for (const table of [notes, orders]) await raw(`CREATE TABLE ${table} (message VARCHAR(200))`);
+      const given = {
+        url: database.url,
+        name: "copied",
+        templates: { notes: { table: notes, columns: ["message"] } },
+        queries: {
+          notes: {
+            sql: `SELECT COUNT(*) AS c FROM ${notes}`,
+            parameters: z.object({}),
+            columns: z.object({ c: z.coerce.number() }),
+          },
+        },
+      };
+      const copied = sql(given);
+      const folder = mkdtempSync(join(tmpdir(), "plantwire-sql-copied-"));
+      const drive = memoryAdapter({ name: "drive", values: { p: 6 } });
+      const plant = createPlant({ tags: defineTags({ p: float({ source: drive.key("p") }) }), onError: () => {} });
+      const audit = join(folder, "audit.jsonl");
+      const output = copied.rowOutput("notes");
+      const guard = createGuard({
+        plant,
+        audit,
+        writable: [],
+        deviceLocks: join(folder, "locks"),
+        outputs: { notes: { channel: output } },
+      });
+      try {
+        // The caller points every option at another table once the guard has audited and locked "notes".
+        given.templates.notes.table = orders;
+        given.templates.notes.columns.push("secret");
+        given.queries.notes.sql = `SELECT COUNT(*) AS c FROM ${orders}`;
+        given.url = database.dialect === "sqlite" ? "sqlite::memory:" : viaPort(database.url, 1);
+        await copied.connect();
+        expect(output.label).toBe(`sql copied → ${notes} (template notes)`);
+        expect(guard.status().devices).toContain(output.device);
+        expect(output.device.endsWith(`/${notes}`)).toBe(true);
+        expect(output.check({ message: "x", secret: "y" }).join()).toContain('unknown column "secret"');
+        const sent = await guard.send("notes", { message: "open valve 3" }, { reason: "side-door test" });
+        expect(sent.state, JSON.stringify(sent.verdicts)).toBe("executed");
+        // A later output, insert and query of the same adapter use the copies made at creation too.
+        expect(copied.rowOutput("notes").label).toBe(output.label);
+        await copied.insert("notes", [{ message: "second" }]);
+        expect(await copied.query("notes", {})).toEqual([{ c: 2 }]);
+        expect([await count(notes), await count(orders)]).toEqual([2, 0]);
+        const attempt = readFileSync(audit, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { type: string; channel?: string })
+          .find((record) => record.type === "attempt");
+        expect(attempt?.channel).toBe(output.label);
+      } finally {
+        await guard.close();
+        await copied.close();
+        rmSync(folder, { recursive: true, force: true });
+      }
     });
   });
 }
