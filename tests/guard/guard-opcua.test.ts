@@ -64,7 +64,9 @@ describe("T10 through the guard to the OPC UA simulator", () => {
             }
           },
         ),
-        { numRuns: 10 },
+        // Fixed sequences that pass every check and reach the server, so the property never depends on the seed
+        // drawing a value within one step of the current one.
+        { numRuns: 10, examples: [[[5.5, 6, 6.5]], [[5.25]]] },
       );
       expect(seen.length).toBeGreaterThan(0);
       for (const { value, before } of seen) {
