@@ -83,7 +83,7 @@ for (const database of databases) {
     });
 
     it.skipIf(database.dialect !== "sqlite")(
-      "reads SQLite's zoneless text as UTC and refuses text that is no time",
+      "reads SQLite's zoneless text as UTC and refuses text that is no time (SQLite only: the other databases have typed timestamps)",
       async () => {
         const text = sql({ url: database.url, name: "text" });
         const textTags = defineTags({ started: dateTime({ source: text.wide(mapping, "started") }) });
