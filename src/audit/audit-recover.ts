@@ -4,9 +4,9 @@
  * to the old chain's last good record. Nothing is deleted and nothing is rewritten, so the break stays on the record.
  */
 import { closeSync, existsSync, fsyncSync, lstatSync, openSync, renameSync } from "node:fs";
-import { userInfo } from "node:os";
 import { basename } from "node:path";
 import { ConfigError } from "../errors.js";
+import { operatingSystemUser } from "../os-user.js";
 import type { AuditContinuation } from "./audit-chain.js";
 import { chainRecords, recordLines, writeAll, writeHead } from "./audit-file.js";
 import { headFile, inspectAuditLog } from "./audit-inspect.js";
@@ -35,15 +35,6 @@ export interface AuditRecovery {
   readonly continues: AuditContinuation;
   /** The new chain's first record. */
   readonly record: AuditRecord;
-}
-
-/** The operating-system user running this process, as the audit names people. */
-export function operatingSystemUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return `uid ${process.getuid?.() ?? "unknown"}`;
-  }
 }
 
 function required(value: string, path: string, fix: string): string {

@@ -10,7 +10,7 @@
  * not known yet, never as "nothing will be written".
  */
 import { randomUUID } from "node:crypto";
-import { hostname, userInfo } from "node:os";
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import {
   type ApprovalStore,
@@ -20,6 +20,7 @@ import {
   type PendingProposal,
 } from "../guard/approval-store.js";
 import { proposalDigest } from "../guard/proposal-digest.js";
+import { operatingSystemUser } from "../os-user.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
 import { terminalSafe, terminalText } from "./terminal-text.js";
 
@@ -56,14 +57,6 @@ function describePending(proposal: PendingProposal, now: number, full = false): 
     `    reason (from the proposer, unverified): ${terminalText(proposal.reason, 300)}`,
     `    ${left > 0 ? `expires in ${left} s` : "EXPIRED"}${origin ? `; ${origin}` : ""}${approvals}`,
   ].join("\n");
-}
-
-function currentUser(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Says whether a running guard holds the approvals in `store`; undefined when one does, else why not. */
@@ -189,7 +182,6 @@ async function decide(args: readonly string[], io: CliIo, decision: "approve" | 
   // The whole value: a person approves all of it, so all of it is shown (escaped, on one line).
   io.out(`${decision === "approve" ? "Approving" : "Rejecting"}:\n${describePending(pending, Date.now(), true)}\n`);
   const nonce = randomUUID();
-  const user = currentUser();
   const filed = store.submit({
     id,
     decision,
@@ -200,7 +192,7 @@ async function decide(args: readonly string[], io: CliIo, decision: "approve" | 
     nonce,
     pid: process.pid,
     host: hostname(),
-    ...(user ? { osUser: user } : {}),
+    osUser: operatingSystemUser(),
     ...(values.reason ? { reason: values.reason } : {}),
   });
   if (!filed) {

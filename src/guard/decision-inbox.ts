@@ -5,9 +5,10 @@
  * an acknowledgement. On start it removes, as abandoned, the proposals of a guard that stopped; proposals past their
  * approval window expire.
  */
-import { hostname, userInfo } from "node:os";
+import { hostname } from "node:os";
 import type { AuditLog } from "../audit/audit-log.js";
 import { ConfigError } from "../errors.js";
+import { operatingSystemUser } from "../os-user.js";
 import { type ApprovalStore, type DecisionRef, isPresent } from "./approval-store.js";
 import { checkFiledDecision } from "./decision-check.js";
 import type { ProposalBook } from "./guard-book.js";
@@ -34,14 +35,6 @@ export interface Inbox {
 
 const guardIdentity: DeciderIdentity = { via: "guard" };
 
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? "unknown");
-  }
-}
-
 /** Starts the inbox of a guard: claims the store, abandons a stopped guard's proposals, then polls. */
 export function startInbox(parts: InboxParts): Inbox {
   const { store, audit, book, decider, now } = parts;
@@ -63,7 +56,7 @@ export function startInbox(parts: InboxParts): Inbox {
       guard: parts.guard,
       pid: process.pid,
       host,
-      user: currentUser(),
+      user: operatingSystemUser(),
       audit: audit.file,
       startedAt,
       beatAt: now(),

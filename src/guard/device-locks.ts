@@ -6,9 +6,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { chmodSync, linkSync, mkdirSync, statSync, unlinkSync } from "node:fs";
-import { hostname, tmpdir, userInfo } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { ConfigError } from "../errors.js";
+import { operatingSystemUser } from "../os-user.js";
 import {
   deviceLockFileName,
   isRunningHere,
@@ -67,15 +68,6 @@ export function defaultDeviceLockFolder(): string {
 export function deviceAuthority(host: string, port: number): string {
   const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
   return `${bare.includes(":") ? `[${bare}]` : bare}:${port}`;
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // A container user with no passwd entry has a uid but no name.
-    return `uid ${process.getuid?.() ?? "unknown"}`;
-  }
 }
 
 function holderText(claim: LockClaim, here: boolean): string {
@@ -217,7 +209,7 @@ export function lockDevices(devices: readonly string[], options: DeviceLockOptio
     prepareFolder(folder);
     sweepStale(folder);
     const host = hostname();
-    const user = currentUser();
+    const user = operatingSystemUser();
     for (const device of unique) {
       const mine = heldHere.get(device);
       if (mine) throw heldElsewhere(device, mine);

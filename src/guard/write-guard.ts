@@ -12,10 +12,10 @@
  * and the audit log (src/audit). This file only composes them and holds the public API (guard-api.ts).
  */
 import { randomUUID } from "node:crypto";
-import { userInfo } from "node:os";
 import { AuditLog } from "../audit/audit-log.js";
 import { sha256 } from "../audit/audit-record.js";
 import { ApprovalError, ConfigError } from "../errors.js";
+import { operatingSystemUser } from "../os-user.js";
 import type { TagDefinitions } from "../tags.js";
 import { type ApprovalStore, fileApprovalStore, memoryApprovalStore } from "./approval-store.js";
 import { type Inbox, startInbox } from "./decision-inbox.js";
@@ -41,14 +41,6 @@ export type {
 } from "./guard-api.js";
 
 const keptRawText = 4000;
-
-function osUser(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Creates the write guard for a plant. */
 export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<TTags>): WriteGuard<TTags> {
@@ -134,8 +126,7 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
   }
 
   const apiIdentity = (): DeciderIdentity => {
-    const user = osUser();
-    return { via: "api", pid: process.pid, ...(user ? { osUser: user } : {}) };
+    return { via: "api", pid: process.pid, osUser: operatingSystemUser() };
   };
 
   async function decide(id: string, decision: "approve" | "reject", options: DecideOptions, reason?: string) {

@@ -9,23 +9,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AuditError, type AuditFailure, AuditLog, verifyAuditLog } from "plantwire";
 import { describe, expect, it } from "vitest";
-import { afterThisTest, freshLog, logWith, temporaryFolder } from "./audit-fixture.js";
+import { afterThisTest, auditErrorOf, freshLog, logWith, temporaryFolder } from "./audit-fixture.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const child = fileURLToPath(new URL("./audit-append-child.ts", import.meta.url));
 const isRoot = process.getuid?.() === 0;
-
-/** The AuditError `run` throws; fails the test when it does not throw one. */
-function auditErrorOf(run: () => unknown): AuditError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(AuditError.isInstance(caught), String(caught)).toBe(true);
-  return caught as AuditError;
-}
 
 /** Checks what every failed log must show: latched, every later append refused, the records before it intact. */
 function expectLatched(log: AuditLog, file: string, failure: AuditFailure, records: number): void {

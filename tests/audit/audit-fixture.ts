@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AuditLog, type AuditLogOptions, type AuditRecord } from "plantwire";
-import { afterEach } from "vitest";
+import { AuditError, AuditLog, type AuditLogOptions, type AuditRecord } from "plantwire";
+import { afterEach, expect } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { captureIo } from "../support/capture-io.js";
 
@@ -75,4 +75,16 @@ export function keyFile(
   const file = join(folder, "audit.key");
   writeFileSync(file, `${text}\n`, { mode: 0o600 });
   return file;
+}
+
+/** The AuditError `run` throws; fails the test when it throws anything else or nothing. */
+export function auditErrorOf(run: () => unknown): AuditError {
+  let caught: unknown;
+  try {
+    run();
+  } catch (error) {
+    caught = error;
+  }
+  expect(AuditError.isInstance(caught), String(caught)).toBe(true);
+  return caught as AuditError;
 }

@@ -4,22 +4,10 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AuditError, AuditLog, createGuard, createPlant, defineTags, float, verifyAuditLog } from "plantwire";
+import { type AuditError, AuditLog, createGuard, createPlant, defineTags, float, verifyAuditLog } from "plantwire";
 import { memoryAdapter } from "plantwire/testing";
 import { describe, expect, it } from "vitest";
-import { afterThisTest, freshLog, logWith, temporaryFolder } from "./audit-fixture.js";
-
-/** The AuditError `run` throws; fails the test when it throws anything else or nothing. */
-function auditErrorOf(run: () => unknown): AuditError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(AuditError.isInstance(caught), String(caught)).toBe(true);
-  return caught as AuditError;
-}
+import { afterThisTest, auditErrorOf, freshLog, logWith, temporaryFolder } from "./audit-fixture.js";
 
 /** A log with two records, left open (closed after the test). */
 function openLog(): { log: AuditLog; file: string; head: string } {
