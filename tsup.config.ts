@@ -29,6 +29,7 @@ export default defineConfig([
       opcua: "adapters/opcua/index.ts",
       mqtt: "adapters/mqtt/index.ts",
       sql: "adapters/sql/index.ts",
+      simulator: "src/simulator-entry.ts",
     },
     format: ["esm", "cjs"],
     dts: true,

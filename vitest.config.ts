@@ -7,12 +7,16 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^plantwire\/testing$/, replacement: here("./src/testing/index.ts") },
+      { find: /^plantwire\/simulator$/, replacement: here("./src/simulator-entry.ts") },
       { find: /^plantwire\/(modbus|opcua|mqtt|sql)$/, replacement: here("./adapters/$1/index.ts") },
       { find: /^plantwire$/, replacement: here("./src/index.ts") },
     ],
   },
   test: {
     include: ["tests/**/*.test.ts"],
+    // One temp folder per run for every worker and child process, removed at the end: no run leaves plantwire-*
+    // folders behind in the real temp dir.
+    globalSetup: ["tests/support/temp-root.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     typecheck: { enabled: true, include: ["tests/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },

@@ -23,9 +23,9 @@ import {
 } from "plantwire";
 import { mqtt } from "plantwire/mqtt";
 import { opcua } from "plantwire/opcua";
+import { stationTagMapFile } from "plantwire/simulator";
 import { createPlantwireSchema, plantwireEventsTemplate, sql } from "plantwire/sql";
 import { z } from "zod";
-import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
 import { alarmStandIn, endpointOrStandIn } from "./station-demo-parts.js";
 
 /** The model's answer, validated before anything is published or logged. */

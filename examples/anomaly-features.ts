@@ -28,8 +28,8 @@ import {
 } from "plantwire";
 import { modbus } from "plantwire/modbus";
 import { type SparkplugAddress, sparkplugEdgeNode, sparkplugHost } from "plantwire/mqtt";
+import { stationTagMapFile } from "plantwire/simulator";
 import { z } from "zod";
-import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
 
 /** What the detector answers for one reading: the largest deviation, in standard deviations, and its feature. */
 export const Verdict = z.object({ score: z.number(), feature: z.string() });

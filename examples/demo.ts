@@ -7,8 +7,10 @@
  *  - the alarm explainer (examples/alarm-explainer.ts): the OPC UA alarm bit, a window of related signals, the
  *    model's explanation, published on MQTT and written as a shift-log row in SQL.
  * Ends by itself with a summary. PLANTWIRE_DEMO_SECONDS sets the length (default 60; CI runs a short one).
+ * Its files (audit logs, historian, shift log) go to a temporary folder, removed at the end; `npm run demo -- --keep`
+ * keeps it and says where it is.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,9 +25,9 @@ import {
 } from "plantwire";
 import { modbus } from "plantwire/modbus";
 import { mqtt } from "plantwire/mqtt";
+import { startPlantSimulator } from "plantwire/simulator";
 import { sql } from "plantwire/sql";
 import { z } from "zod";
-import { startPlantSimulator } from "../src/sim/plant-simulator.js";
 import { startAlarmExplainer } from "./alarm-explainer.js";
 import { Advice, alarmStandIn, demoModel, demoTags, endpointOrStandIn } from "./station-demo-parts.js";
 
@@ -36,7 +38,16 @@ process.env.NODEOPCUA_LOG_LEVEL ??= "3";
 const seconds = Number(process.env.PLANTWIRE_DEMO_SECONDS ?? 60);
 const target = 3.9; // bar
 const say = (text = "") => console.log(text);
+const keep = process.argv.slice(2).includes("--keep");
 const folder = mkdtempSync(join(tmpdir(), "plantwire-demo-"));
+// The guards' device locks and the simulator's Sparkplug B state go there too (by default they are shared folders
+// in the temp dir that outlive a process: right for a plant, not for a demo on its own private simulator).
+process.env.PLANTWIRE_LOCK_DIR ??= join(folder, "device-locks");
+process.env.PLANTWIRE_STATE_DIR ??= join(folder, "state");
+// Removed however the demo ends (done, failed, or stopped with Ctrl+C below), unless --keep asked to look at it.
+process.on("exit", () => {
+  if (!keep) rmSync(folder, { recursive: true, force: true });
+});
 let written = 0;
 
 say("plantwire demo: a simulated pumping station, a model, the write guard and the audit, on this machine only\n");
@@ -49,6 +60,10 @@ const simulator = await startPlantSimulator({
   speedup: 30,
 });
 for (const [protocol, url] of Object.entries(simulator.urls)) say(`  simulator ${protocol.padEnd(9)} ${url}`);
+// Ctrl+C or SIGTERM: stop the simulator (it removes its own temporary files) and leave through the exit handler.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void simulator.close().finally(() => process.exit(130)));
+}
 
 const drive = modbus({ url: simulator.urls.modbus as string, unit: 1, name: "drive" });
 const bus = mqtt({ url: simulator.urls.mqtt as string, name: "bus" });
@@ -185,7 +200,12 @@ say(`  proposals: ${metrics.proposals.rejected} rejected by the guard, ${written
 say(`  alarm explanations ${explanations.runs}; shift log (SQL) holds ${rows.length} rows:`);
 for (const row of rows) say(`    ${row.kind}: ${row.message}`);
 say(
-  `  audit ${verification.ok ? `OK, ${verification.records} records, chain intact` : `BROKEN at line ${verification.line}`} (${audit})`,
+  `  audit ${verification.ok ? `OK, ${verification.records} records, chain intact` : `BROKEN at line ${verification.line}`}`,
+);
+say(
+  keep
+    ? `  files kept (--keep): ${folder} (audit.jsonl, historian.db, shift-log.db)`
+    : "  files: removed with their temporary folder (npm run demo -- --keep keeps them)",
 );
 say("Next: README.md, docs/examples.md, docs/safety.md.");
 process.exitCode = verification.ok ? 0 : 1;

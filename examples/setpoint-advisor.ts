@@ -8,7 +8,7 @@
  */
 import { createGuard, createLoop, createPlant, loadTagMap, type Model, onChange, shutdownOnSignals } from "plantwire";
 import { modbus } from "plantwire/modbus";
-import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
+import { stationTagMapFile } from "plantwire/simulator";
 import { Advice, demoModel } from "./station-demo-parts.js";
 
 export interface SetpointAdvisorOptions {

@@ -21,9 +21,9 @@ import {
   type Model,
   shutdownOnSignals,
 } from "plantwire";
+import { stationTagMapFile } from "plantwire/simulator";
 import { createPlantwireSchema, plantwireEventsTemplate, sql } from "plantwire/sql";
 import { z } from "zod";
-import { stationTagMapFile } from "../src/sim/station-tag-map-files.js";
 import { endpointOrStandIn, shiftReportStandIn } from "./station-demo-parts.js";
 
 /** The model's answer, validated before anything is written. */

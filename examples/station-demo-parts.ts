@@ -18,8 +18,8 @@ import {
 } from "plantwire";
 import type { ModbusAdapter } from "plantwire/modbus";
 import type { MqttAdapter } from "plantwire/mqtt";
+import { modbusStationTags, mqttStationTags } from "plantwire/simulator";
 import { z } from "zod";
-import { modbusStationTags, mqttStationTags } from "../src/sim/station-views.js";
 
 /** The advisor's answer. */
 export const Advice = z.object({ speed: z.number(), why: z.string() });

@@ -6,6 +6,7 @@
  * To add a protocol, copy an adapter folder and implement this interface; then run the conformance suite from
  * `plantwire/testing` against your simulator.
  */
+import type { Logger } from "./logger.js";
 import type { Sample } from "./sample.js";
 import type { AnyTag } from "./tags.js";
 
@@ -132,6 +133,11 @@ export interface Adapter<TAddress = unknown> {
    * Adapters without it are locked as `<kind>:<name>`.
    */
   deviceOf?(tag: BoundTag<TAddress>): string;
+  /**
+   * Hands the adapter its plant's logger; an adapter created with a `logger` option of its own keeps that one. The
+   * plant calls it once, when it is created.
+   */
+  useLogger?(logger: Logger): void;
   /** Escape hatch: the underlying client (a modbus-serial client, a node-opcua session, ...), or undefined when closed. */
   getInstance(): unknown;
 }

@@ -35,13 +35,21 @@ function markerFor(code: PlantwireErrorCode): symbol {
   return Symbol.for(`plantwire.error.${code}`);
 }
 
+/**
+ * Messages are joined from parts ("<what failed>: <the library's message>. Fix: <fix>"), and a library's message often
+ * ends with its own full stop ("Connection error."): the doubled stop before "Fix:" is dropped here, once for all.
+ */
+function joinedSentences(message: string): string {
+  return message.replace(/([.!?])\.(\s+Fix:)/g, "$1$2");
+}
+
 /** Base class of every error plantwire throws. */
 export class PlantwireError extends Error {
   /** Stable, machine-readable code. */
   readonly code: PlantwireErrorCode;
 
   constructor(code: PlantwireErrorCode, message: string, options: PlantwireErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(joinedSentences(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
     Object.defineProperty(this, baseMarker, { value: true });
@@ -90,18 +98,40 @@ export class ConfigError extends PlantwireError {
   }
 }
 
-/** An optional peer dependency (a protocol client or database driver) is not installed. */
-export class MissingDependencyError extends PlantwireError {
-  /** The npm package to install. */
-  readonly packageName: string;
+/** Options of a {@link MissingDependencyError}. */
+export interface MissingDependencyErrorOptions extends PlantwireErrorOptions {
+  /** The one command that installs every missing package. @default "npm i <names>" */
+  install?: string;
+  /** What needs each package, by package name, when several parts need different ones (shown beside each name). */
+  neededBy?: Readonly<Record<string, string>>;
+}
 
-  constructor(packageName: string, usedBy: string, options: PlantwireErrorOptions = {}) {
+/**
+ * One or more optional peer dependencies (protocol clients, database drivers) are not installed. A command that needs
+ * several checks them all first and throws one error naming every missing one, with one install line.
+ */
+export class MissingDependencyError extends PlantwireError {
+  /** The (first) npm package to install. */
+  readonly packageName: string;
+  /** Every missing package. */
+  readonly packageNames: readonly string[];
+  /** The one command that installs them all, e.g. "npm i node-opcua@^2.182.0 aedes@^1.2.0". */
+  readonly install: string;
+
+  constructor(packageName: string | readonly string[], usedBy: string, options: MissingDependencyErrorOptions = {}) {
+    const names = typeof packageName === "string" ? [packageName] : [...packageName];
+    const install = options.install ?? `npm i ${names.join(" ")}`;
+    const why = (name: string) => (options.neededBy?.[name] ? ` (${options.neededBy[name]})` : "");
     super(
       "PW_MISSING_DEPENDENCY",
-      `${usedBy} needs the package "${packageName}", which is not installed. Fix: npm i ${packageName}`,
+      names.length === 1
+        ? `${usedBy} needs the package "${names[0]}"${why(names[0] ?? "")}, which is not installed. Fix: ${install}`
+        : `${usedBy} needs ${names.length} packages that are not installed: ${names.map((name) => `${name}${why(name)}`).join(", ")}. Fix: ${install}`,
       options,
     );
-    this.packageName = packageName;
+    this.packageName = names[0] ?? "";
+    this.packageNames = names;
+    this.install = install;
   }
 
   /** True for a missing-dependency error from any installed copy of plantwire. */

@@ -40,6 +40,21 @@ export {
   ValidationError,
 } from "./errors.js";
 export * from "./guard/index.js";
+export {
+  type EnvironmentLoggerOptions,
+  environmentLogger,
+  errorDetail,
+  errorLine,
+  isLogger,
+  type Logger,
+  type LogLevel,
+  logFailure,
+  parseLogLevel,
+  resolveLogger,
+  type SwitchableLogger,
+  silentLogger,
+  switchableLogger,
+} from "./logger.js";
 export * from "./loop/index.js";
 export * from "./model/index.js";
 export { loadOptionalDependency } from "./optional-dependency.js";

@@ -7,6 +7,7 @@ import { isChange } from "./change-detection.js";
 import { withDeadline } from "./deadline.js";
 import { ConfigError, PlantwireError, TimeoutError } from "./errors.js";
 import { HistoryBuffer } from "./history-buffer.js";
+import { errorLine, type Logger, logFailure, resolveLogger } from "./logger.js";
 import { badSample, isStale, type Sample, Snapshot, type TimedSample, Window } from "./sample.js";
 import { validateTagMap } from "./tag-validation.js";
 import type { TagDefinitions, TagName, TagValue } from "./tags.js";
@@ -21,8 +22,17 @@ export interface PlantOptions<TTags extends TagDefinitions> {
   readTimeoutMs?: number;
   /** Poll period for adapters that cannot subscribe, in `watch()`. @default 1000 */
   pollIntervalMs?: number;
-  /** Receives errors that have no caller to go to (a failing watch listener, a failed background poll). */
+  /**
+   * Receives errors that have no caller to go to (a failing watch listener, a failed background poll).
+   * @default one error line on the logger (the stack at debug)
+   */
   onError?: (error: unknown) => void;
+  /**
+   * Where the plant, and each adapter created without a logger of its own, logs: connections and failed reads at
+   * debug, errors with no caller at error. Any object with debug/info/warn/error (console, pino, winston).
+   * Guards and loops over this plant use it too unless given their own. @default PLANTWIRE_LOG on stderr
+   */
+  logger?: Logger;
   /** The clock, for tests and accelerated simulations. @default Date.now */
   now?: () => number;
 }
@@ -52,6 +62,8 @@ export interface Watcher {
 /** A plant: one tag map over its adapters. */
 export interface Plant<TTags extends TagDefinitions> {
   readonly tags: TTags;
+  /** The plant's logger (its `logger` option, else the environment's); guards and loops over it default to it. */
+  readonly logger?: Logger;
   /** Connects every adapter (also done on first use). Failures are reported in `status()`, not thrown. */
   connect(): Promise<void>;
   /** Reads every tag (or the given ones) concurrently across adapters into one snapshot. Never rejects for device faults. */
@@ -110,9 +122,12 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
   const { tags } = options;
   const now = options.now ?? Date.now;
   const readTimeoutMs = options.readTimeoutMs ?? 10_000;
-  const onError = options.onError ?? ((error: unknown) => console.error(`[plantwire] ${describe(error)}`));
+  const logger = resolveLogger(options.logger);
+  const onError = options.onError ?? ((error: unknown) => logFailure(logger, "plant", error));
   validateTagMap(tags);
   const groups = groupByAdapter(tags);
+  // Adapters made without a logger of their own log through the plant's, so that one option covers a glue script.
+  for (const adapter of groups.keys()) adapter.useLogger?.(logger);
   const histories = new Map(Object.keys(tags).map((name) => [name, new HistoryBuffer(options.historySize ?? 1000)]));
   const watchers = new Set<Watcher>();
   let closed = false;
@@ -124,9 +139,11 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
   async function ensureConnected(group: AdapterGroup): Promise<void> {
     const state = group.adapter.status().state;
     if (state === "connected" || state === "degraded") return;
+    if (!group.connecting) logger.debug(`adapter "${group.adapter.name}" (${group.adapter.kind}): connecting`);
     group.connecting ??= group.adapter
       .connect()
       .then(async () => {
+        logger.debug(`adapter "${group.adapter.name}": connected`);
         // Tag checks against the peer are reported, not fatal: the adapter marks the offending tags bad on read.
         await group.adapter.prepare?.(group.tags).catch(onError);
       })
@@ -157,6 +174,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
     } catch (error) {
       const reason = TimeoutError.isInstance(error) ? "timeout" : "comm-failure";
       const detail = `${group.adapter.name}: ${describe(error)}`;
+      logger.debug(`adapter "${group.adapter.name}": ${wanted.length} tag(s) read ${reason}: ${errorLine(error)}`);
       return wanted.map((tag) => [tag.name, badSample(reason, detail, now())]);
     }
   }
@@ -318,6 +336,7 @@ export function createPlant<const TTags extends TagDefinitions>(options: PlantOp
 
   return {
     tags,
+    logger,
     async connect() {
       const results = await Promise.allSettled([...groups.values()].map((group) => ensureConnected(group)));
       for (const result of results) if (result.status === "rejected") onError(result.reason);

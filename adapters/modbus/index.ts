@@ -28,7 +28,7 @@ export type {
   ResolvedModbusOptions,
 } from "./modbus-config.js";
 export { ModbusExceptionError } from "./modbus-errors.js";
-export type { ModbusHole } from "./modbus-holes.js";
+export type { ModbusHole, ModbusHoleOptions } from "./modbus-holes.js";
 export type { ModbusPlannerOptions, Plan, PlannedRequest, UnplannedTag } from "./modbus-planner.js";
 export {
   type ModbusSimulator,

@@ -78,8 +78,8 @@ export interface ModbusAdapter extends Adapter<ModbusAddress> {
   /** Each unit's health, for units read so far. */
   unitStatus(): ModbusUnitStatus[];
   /**
-   * The holes found in the devices' maps: ranges a unit answered with exception 2 (illegal data address). Reads
-   * never ask for them again; tags in one read bad (device-error) with the hole named.
+   * The holes found in the devices' maps: ranges a unit answered with exception 2 (illegal data address). Reads do not
+   * ask for them again until their `retryAt` (see the `holes` option); tags in one read bad (device-error), hole named.
    */
   holes(): ModbusHole[];
   /** Forgets every hole, e.g. after the device's map changed; the next poll asks for full blocks again. */
@@ -102,9 +102,12 @@ export function modbus(options: ModbusOptions): ModbusAdapter {
   const settings = resolveModbusOptions(options);
   const { name } = settings;
   const status = new StatusTracker();
+  status.on((now) =>
+    settings.logger.debug(`Modbus adapter "${name}": ${now.state}${now.reason ? ` (${now.reason})` : ""}`),
+  );
   const breakers = new Map<number, UnitBreaker>();
   const plans = new WeakMap<readonly BoundTag<ModbusAddress>[], CompiledPlan>();
-  const holes = new HoleRegistry();
+  const holes = new HoleRegistry(settings.holes);
   const onTransport = (state: TransportState, reason: string) => {
     if (state === "connecting") status.set("connecting", reason);
     else if (state === "open") refreshStatus();
@@ -203,6 +206,7 @@ export function modbus(options: ModbusOptions): ModbusAdapter {
     name,
     capabilities: { subscribe: false, write: true },
     settings,
+    useLogger: (logger) => settings.logger.adopt(logger),
     async connect(signal) {
       transport.reset();
       await transport.connect(signal);

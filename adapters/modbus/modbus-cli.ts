@@ -2,11 +2,9 @@
  * Modbus CLI commands: `plantwire modbus probe <url> --unit N --start A --count C` reads a range and shows it as
  * every type and word order side by side.
  */
-import { parseArgs } from "node:util";
 import { type CliCommand, exitCodes } from "../../src/cli/cli-command.js";
-import { configIssuesFromZod } from "../../src/config-issues.js";
-import { ConfigError, integer } from "../../src/index.js";
-import { lazyZod } from "../../src/lazy-zod.js";
+import { CliUsageError, choiceFlag, integerFlag, parseFlags, stringFlag } from "../../src/cli/cli-flags.js";
+import { integer } from "../../src/index.js";
 import { modbus } from "./modbus-adapter.js";
 import type { ModbusAddress } from "./modbus-address.js";
 import { parseClassicAddress } from "./modbus-address.js";
@@ -23,53 +21,48 @@ const usage = `Usage: plantwire modbus probe <url> [--unit N] [--start A] [--cou
 
 Prints each register as uint16/int16/hex/bits/ascii, then every 32- and 64-bit type in every word order
 (ABCD, CDAB, BADC, DCBA) side by side, and which decodings look like plausible plant values.
-Modbus has no authentication: probe only devices you are responsible for.`;
+Modbus has no authentication: probe only devices you are responsible for.
+Exit 0 when the range was read, 1 when the device did not deliver it, 2 for a wrong command line.`;
 
 function options(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      unit: { type: "string", default: "1" },
-      start: { type: "string", default: "0" },
-      count: { type: "string", default: "10" },
-      area: { type: "string" },
-      timeout: { type: "string", default: "1000" },
+  const { values, positionals } = parseFlags(
+    args,
+    {
+      unit: integerFlag({ min: 0, max: 255, default: 1 }),
+      start: stringFlag({ default: "0", hint: "100 or 40101" }),
+      count: integerFlag({ min: 1, max: 250, default: 10 }),
+      area: choiceFlag(["holding", "input"]),
+      timeout: integerFlag({ min: 1, max: 600_000, default: 1000, unit: "ms" }),
     },
-  });
-  const z = lazyZod();
-  const number = (low: number, high: number) => z.coerce.number().int().min(low).max(high);
-  const parsed = z
-    .strictObject({
-      url: z
-        .string()
-        .regex(/^modbus\+(tcp|rtu|rtu\+tcp):\/\//, "must start with modbus+tcp://, modbus+rtu+tcp:// or modbus+rtu://"),
-      unit: number(0, 255),
-      start: z.string().regex(/^\d+$/, "must be a register number"),
-      count: number(1, 250),
-      area: z.enum(["holding", "input"]).optional(),
-      timeout: number(1, 600_000),
-    })
-    .safeParse({ url: positionals[0], ...values });
-  if (!parsed.success) throw new ConfigError(configIssuesFromZod(parsed.error, ["modbus probe"]));
-  const { start, area } = parsed.data;
-  let address = Number(start);
-  let chosenArea = area ?? "holding";
-  if (start.length >= 5) {
-    const classic = parseClassicAddress(start);
+    { positionals: { names: ["<url>"] } },
+  );
+  const url = positionals[0] as string;
+  if (!/^modbus\+(tcp|rtu|rtu\+tcp):\/\//.test(url)) {
+    throw new CliUsageError(
+      `<url> "${url}" is not a Modbus URL. Fix: start it with modbus+tcp://, modbus+rtu+tcp:// or modbus+rtu://.`,
+    );
+  }
+  if (!/^\d{1,6}$/.test(values.start)) {
+    throw new CliUsageError(`--start "${values.start}" is not a register number. Fix: give 0-65535, or 30001/40001-style.`);
+  }
+  let address = Number(values.start);
+  let area = values.area ?? "holding";
+  if (values.start.length >= 5) {
+    const classic = parseClassicAddress(values.start);
     if (classic.area !== "holding" && classic.area !== "input") {
-      throw new ConfigError([
-        {
-          path: "modbus probe.start",
-          message: "coils and discrete inputs hold bits",
-          fix: "probe registers: 4xxxx or 3xxxx",
-        },
-      ]);
+      throw new CliUsageError(
+        `--start ${values.start} is a coil or discrete input, which hold bits. Fix: probe registers: 4xxxx or 3xxxx.`,
+      );
     }
     address = classic.address;
-    chosenArea = classic.area;
+    area = classic.area;
   }
-  return { ...parsed.data, address, area: chosenArea };
+  if (address + values.count > 65536) {
+    throw new CliUsageError(
+      `--start ${address} with --count ${values.count} leaves the registers 0-65535. Fix: a lower start or count.`,
+    );
+  }
+  return { url, unit: values.unit, count: values.count, timeout: values.timeout, address, area };
 }
 
 /** `plantwire modbus probe`. */
@@ -78,18 +71,7 @@ export const probeCommand: CliCommand = {
   summary: "Read a range of Modbus registers and show every type and word order side by side",
   usage,
   async run(args, io) {
-    let settings: ReturnType<typeof options>;
-    try {
-      settings = options(args);
-    } catch (error) {
-      io.err(`${(error as Error).message}\n\n${usage}\n`);
-      return ConfigError.isInstance(error) ? exitCodes.config : exitCodes.usage;
-    }
-    const { url, unit, address, count, area, timeout } = settings;
-    if (address + count > 65536) {
-      io.err(`the range ${address}+${count} leaves 0-65535\n`);
-      return exitCodes.usage;
-    }
+    const { url, unit, address, count, area, timeout } = options(args);
     const device = modbus({ url, unit, name: "probe", timeoutMs: timeout, maxGapRegisters: 124 });
     try {
       await device.connect();

@@ -5,7 +5,9 @@
 import { configIssuesFromZod } from "../../src/config-issues.js";
 import { ConfigError } from "../../src/index.js";
 import { lazyZod } from "../../src/lazy-zod.js";
+import { isLogger, type Logger, type SwitchableLogger, switchableLogger } from "../../src/logger.js";
 import { type WordOrder, wordOrders } from "./modbus-codec.js";
+import { type ModbusHoleOptions, type ResolvedHoleOptions, resolveHoleOptions } from "./modbus-holes.js";
 import { type ModbusPlannerOptions, type ResolvedPlannerOptions, resolvePlannerOptions } from "./modbus-planner.js";
 
 /** Serial line settings for RTU. */
@@ -55,6 +57,16 @@ export interface ModbusOptions extends ModbusPlannerOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** Per-unit circuit breaker: after `failures` timeouts in a row a unit is skipped for `openMs`, doubling to `maxOpenMs`. */
   breaker?: { failures?: number; openMs?: number; maxOpenMs?: number };
+  /**
+   * When addresses a unit refused with exception 2 (holes) are asked for again: after `retryAfterMs`, doubling while
+   * the hole is found again, up to `maxRetryAfterMs`. @default { retryAfterMs: 300000, maxRetryAfterMs: 3600000 }
+   */
+  holes?: ModbusHoleOptions;
+  /**
+   * Where this adapter logs: connections, reconnections and refused blocks at debug. Any object with
+   * debug/info/warn/error (console, pino, winston). @default the plant's logger, else PLANTWIRE_LOG on stderr
+   */
+  logger?: Logger;
 }
 
 /** The transport modes. */
@@ -74,6 +86,9 @@ export interface ResolvedModbusOptions {
   readonly maxInFlight: number;
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
   readonly breaker: { readonly failures: number; readonly openMs: number; readonly maxOpenMs: number };
+  readonly holes: ResolvedHoleOptions;
+  /** The adapter's logger, handed the plant's when none was given. */
+  readonly logger: SwitchableLogger;
   /** Planner options for a unit (adapter settings, then the unit's overrides). */
   plannerFor(unit: number): ResolvedPlannerOptions;
   /** Word order default for a unit. */
@@ -115,6 +130,13 @@ function optionsSchema() {
     breaker: z
       .strictObject({ failures: positive.optional(), openMs: positive.optional(), maxOpenMs: positive.optional() })
       .optional(),
+    holes: z
+      .strictObject({
+        retryAfterMs: z.union([positive, z.literal("never")]).optional(),
+        maxRetryAfterMs: positive.optional(),
+      })
+      .optional(),
+    logger: z.custom<Logger>(isLogger, { message: "must have debug, info, warn and error methods" }).optional(),
     ...planner,
   });
 }
@@ -169,6 +191,8 @@ export function resolveModbusOptions(options: ModbusOptions): ResolvedModbusOpti
       openMs: options.breaker?.openMs ?? 1000,
       maxOpenMs: options.breaker?.maxOpenMs ?? 30_000,
     },
+    holes: resolveHoleOptions(options.holes),
+    logger: switchableLogger(options.logger),
     plannerFor(unit) {
       let resolved = plannerCache.get(unit);
       if (!resolved) {

@@ -4,7 +4,7 @@
  * computed once per tag list and reused on every poll.
  */
 import { isBitArea, type ModbusAddress, type ModbusArea } from "./modbus-address.js";
-import { type HoleRegistry, holeLabel, type ModbusHole } from "./modbus-holes.js";
+import { type HoleRegistry, holeLabel, holeRetryText, type ModbusHole } from "./modbus-holes.js";
 
 /** The protocol's own limits per read request. */
 export const protocolLimits = { registers: 125, bits: 2000 } as const;
@@ -124,7 +124,7 @@ export function planRequests(
         unplannable.push({
           index: item.index,
           hole,
-          reason: `${holeLabel(hole)} is a hole in the device's map (${hole.why}), so it is not asked for again. Fix: correct the tag's address, or call forgetHoles() after the device's map changed`,
+          reason: `${holeLabel(hole)} is a hole in the device's map (${hole.why}), ${holeRetryText(hole)}. Fix: correct the tag's address, or call forgetHoles() after the device's map changed`,
         });
         continue;
       }

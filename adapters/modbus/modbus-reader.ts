@@ -16,7 +16,7 @@ import {
 import { isBitArea, type ModbusAddress } from "./modbus-address.js";
 import type { UnitBreaker } from "./modbus-breaker.js";
 import { ModbusExceptionError, type ModbusReadAnswer } from "./modbus-errors.js";
-import { type HoleRegistry, holeLabel } from "./modbus-holes.js";
+import { type HoleRegistry, holeLabel, holeRetryText } from "./modbus-holes.js";
 import { type Plan, type PlannedRequest, planRequests, type ResolvedPlannerOptions } from "./modbus-planner.js";
 import type { ModbusOperation, ModbusTransport } from "./modbus-transport.js";
 import { compatibilityProblem, responseSamples, type TagDecoder, tagDecoder } from "./modbus-values.js";
@@ -219,9 +219,10 @@ async function splitRefused(compiled: CompiledRequest, message: string, context:
     (item, index) => item.offset === items[0]?.offset && spans[index] === (spans[0] as number),
   );
   if (single) {
-    found(request.start, request.count);
+    const hole = found(request.start, request.count);
     const label = holeLabel({ ...request, start: request.start, count: request.count });
-    const detail = `${message}; ${label} is remembered as a hole in the device's map and not asked for again. Fix: correct the tag's address`;
+    const retry = hole ? holeRetryText(hole) : "not asked for again for a while";
+    const detail = `${message}; ${label} is remembered as a hole in the device's map, ${retry}. Fix: correct the tag's address`;
     fill(context.samples, compiled, badSample("device-error", detail));
     return { kind: "refused" };
   }

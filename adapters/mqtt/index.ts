@@ -4,7 +4,15 @@
  */
 export { type InboundCounters, type MqttAdapter, mqtt } from "./mqtt-adapter.js";
 export { type MqttAuditAnchorOptions, mqttAuditAnchor } from "./mqtt-audit-anchor.js";
-export { type BrokerOptions, DEFAULT_BROKER_PORT, type EmbeddedBroker, startBroker } from "./mqtt-broker.js";
+export {
+  type AedesBroker,
+  type BrokerClient,
+  type BrokerOptions,
+  type BrokerPublishPacket,
+  DEFAULT_BROKER_PORT,
+  type EmbeddedBroker,
+  startBroker,
+} from "./mqtt-broker.js";
 export { decodeMessage, resolvePointer } from "./mqtt-codec.js";
 export { type MqttConnectionView, SPARKPLUG_COMMAND_FILTERS } from "./mqtt-command-topics.js";
 export type {
@@ -20,8 +28,10 @@ export type {
 } from "./mqtt-config.js";
 export type {
   ConnectionCounters,
+  MqttClientHandle,
   MqttConnection,
   MqttGap,
+  MqttReceivedPacket,
   PublishOptions,
   PublishReceipt,
 } from "./mqtt-connection.js";
@@ -55,8 +65,12 @@ export {
   REBIRTH_METRIC,
   SPARKPLUG_NAMESPACE,
   type SparkplugCodec,
+  type SparkplugLong,
   type SparkplugMetric,
   type SparkplugPayload,
+  type SparkplugPropertySet,
+  type SparkplugPropertyValue,
+  type SparkplugTypeName,
 } from "./mqtt-sparkplug-codec.js";
 export {
   type SparkplugEdgeNode,

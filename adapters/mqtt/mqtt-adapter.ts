@@ -13,6 +13,7 @@ import {
   type WriteResult,
 } from "../../src/adapter.js";
 import { ConfigError } from "../../src/errors.js";
+import { switchableLogger } from "../../src/logger.js";
 import type { OutputChannel } from "../../src/output-channel.js";
 import { badSample, type Sample } from "../../src/sample.js";
 import type { AnyTag } from "../../src/tags.js";
@@ -83,6 +84,10 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
   const name = options.name ?? "mqtt";
   const url = options.url ?? "mqtt://127.0.0.1:1884";
   const connection = new MqttConnection({ ...options, url }, `MQTT adapter "${name}"`);
+  const logger = switchableLogger(options.logger);
+  connection.status.on((now) =>
+    logger.debug(`MQTT adapter "${name}": ${now.state}${now.reason ? ` (${now.reason})` : ""}`),
+  );
   const maxBytes = options.maxPayloadBytes ?? 262_144;
   const waitMs = options.initialValueWaitMs ?? 500;
   const registrations = new Map<AnyTag, Registration>();
@@ -220,6 +225,7 @@ export function mqtt(options: MqttOptions = {}): MqttAdapter {
     kind: "mqtt",
     name,
     capabilities: { subscribe: true, write: true },
+    useLogger: (plantLogger) => logger.adopt(plantLogger),
     connection: connectionView(connection),
     connect: () => connection.connect(),
     publish: gatedPublish,

@@ -4,6 +4,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
+import type { Duplex } from "node:stream";
 import type { Aedes, AedesOptions } from "aedes";
 import { ConnectionError } from "../../src/errors.js";
 import { loadOptionalDependency } from "../../src/optional-dependency.js";
@@ -26,6 +27,46 @@ export interface BrokerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
+/** A client of the embedded broker, as its events and hooks name it (a part of aedes's `Client`). */
+export interface BrokerClient {
+  readonly id: string;
+}
+
+/** A message as the embedded broker publishes and reports it (a part of aedes's publish packet). */
+export interface BrokerPublishPacket {
+  readonly cmd: "publish";
+  readonly topic: string;
+  readonly payload: Buffer | string;
+  readonly qos: 0 | 1 | 2;
+  readonly retain: boolean;
+  readonly dup: boolean;
+}
+
+/**
+ * The part of the aedes instance the escape hatch describes. It is described by shape, not imported from aedes, so
+ * that the types of `plantwire/mqtt` never require aedes (an optional peer needed only to run the embedded broker);
+ * for anything not named here, cast it to aedes's `Aedes`.
+ */
+export interface AedesBroker {
+  /** Serves one client connection (a socket or a WebSocket stream). */
+  handle(stream: Duplex): unknown;
+  /** Publishes a message as the broker (retained messages for the simulator, for example). */
+  publish(packet: BrokerPublishPacket, callback: (error?: Error) => void): void;
+  on(event: "publish", listener: (packet: BrokerPublishPacket, client: BrokerClient | null) => void): this;
+  on(
+    event: "subscribe",
+    listener: (subscriptions: { topic: string; qos: number }[], client: BrokerClient) => void,
+  ): this;
+  on(event: "client" | "clientReady" | "clientDisconnect", listener: (client: BrokerClient) => void): this;
+  /** Decides whether a client may connect (aedes's authenticate hook). */
+  authenticate: (
+    client: BrokerClient,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
+  ) => void;
+}
+
 /** A running embedded broker. */
 export interface EmbeddedBroker {
   /** The port it listens on. */
@@ -35,7 +76,7 @@ export interface EmbeddedBroker {
   /** The aedes persistence, to hand to a restarted broker. */
   readonly persistence: unknown;
   /** The aedes instance (escape hatch). */
-  readonly aedes: Aedes;
+  readonly aedes: AedesBroker;
   /** Stops listening and drops every client. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -70,11 +111,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Embedded
     ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, accept)
     : net.createServer(accept);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) =>
+    server.once("error", (error) => {
+      // The broker's own timers would keep the process alive after a failed start.
+      aedes.close();
       reject(
-        new ConnectionError(`the embedded MQTT broker cannot listen on ${host}:${options.port}: ${error.message}`),
-      ),
-    );
+        new ConnectionError(`the embedded MQTT broker cannot listen on ${host}:${options.port}: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    });
     server.listen(options.port ?? DEFAULT_BROKER_PORT, host, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
@@ -83,7 +128,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Embedded
     port,
     url: `${options.tls ? "mqtts" : "mqtt"}://${host}:${port}`,
     persistence: (aedes as unknown as { persistence: unknown }).persistence,
-    aedes,
+    // aedes's own handler types name its full Client; the shape above names what plantwire's callers use.
+    aedes: aedes as unknown as AedesBroker,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,8 +3,9 @@
  * - `plantwire mqtt broker [--port 1884]` runs the embedded aedes broker until Ctrl-C;
  * - `plantwire mqtt watch <url> <filter> [--count N] [--timeout MS]` prints messages, decoding Sparkplug B payloads.
  */
-import { parseArgs } from "node:util";
-import { type CliCommand, type CliIo, exitCodes } from "../../src/cli/cli-command.js";
+import { type CliCommand, exitCodes } from "../../src/cli/cli-command.js";
+import { CliUsageError, integerFlag, parseFlags, stringFlag } from "../../src/cli/cli-flags.js";
+import { untilStopped } from "../../src/cli/cli-signals.js";
 import { terminalSafe } from "../../src/cli/terminal-text.js";
 import { ConfigError, PlantwireError } from "../../src/errors.js";
 import { mqtt } from "./mqtt-adapter.js";
@@ -14,22 +15,21 @@ import { topicFilterProblem } from "./mqtt-topic.js";
 
 const brokerUsage = `Usage: plantwire mqtt broker [--port ${DEFAULT_BROKER_PORT}] [--host 127.0.0.1]
 
-Runs the embedded MQTT broker (aedes, MQTT 3.1.1) in this process until Ctrl-C. For the simulator, examples and
-tests; use a real broker (Mosquitto, EMQX, HiveMQ) in a plant.`;
+Runs the embedded MQTT broker (aedes, MQTT 3.1.1) in this process until Ctrl-C or SIGTERM. For the simulator,
+examples and tests; use a real broker (Mosquitto, EMQX, HiveMQ) in a plant.
+  --port      0-65535; 0 picks a free port (the URL is printed)
+Exit 0 when stopped, 1 when it cannot listen, 2 for a wrong command line.`;
 
 const watchUsage = `Usage: plantwire mqtt watch <url> <filter> [--count N] [--timeout MS]
 
   <url>       mqtt://host:1883, mqtts://..., ws://...
   <filter>    topic filter, wildcards allowed, e.g. "site/#" or "spBv1.0/Line1/#"
-  --count     stop after N messages
+  --count     stop after N messages (exactly N lines are printed)
   --timeout   stop after MS milliseconds
 
-Prints one line per message: the topic and the payload (Sparkplug B payloads decoded to metrics).`;
-
-function usageError(io: CliIo, message: string, usage: string): number {
-  io.err(`${message}\n\n${usage}\n`);
-  return exitCodes.usage;
-}
+Prints one line per message: the topic and the payload (Sparkplug B payloads decoded to metrics).
+Stops on Ctrl+C, SIGTERM, when its output is closed, after --count or --timeout.
+Exit 0 when stopped, 1 when the broker cannot be reached, 2 for a wrong command line.`;
 
 /**
  * Sparkplug 3.0 data carries no datatypes: the watcher remembers each node's and device's births (by name and alias)
@@ -86,21 +86,18 @@ export const brokerCommand: CliCommand = {
   summary: "Run the embedded MQTT broker (aedes) until Ctrl-C",
   usage: brokerUsage,
   async run(args, io) {
-    let values: { port?: string; host?: string };
-    try {
-      ({ values } = parseArgs({ args: [...args], options: { port: { type: "string" }, host: { type: "string" } } }));
-    } catch (error) {
-      return usageError(io, (error as Error).message, brokerUsage);
-    }
-    const port = Number(values.port ?? DEFAULT_BROKER_PORT);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535)
-      return usageError(io, "--port must be 0-65535", brokerUsage);
-    const broker = await startBroker({ port, host: values.host ?? "127.0.0.1" });
-    io.out(`MQTT broker listening on ${broker.url} (Ctrl-C to stop)\n`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
+    const { values } = parseFlags(args, {
+      port: integerFlag({ min: 0, max: 65_535, default: DEFAULT_BROKER_PORT }),
+      host: stringFlag({ default: "127.0.0.1", nonBlank: true }),
     });
+    // Listen for signals before the broker starts: a SIGTERM sent as soon as it listens still closes it cleanly.
+    const stop = untilStopped();
+    const broker = await startBroker({ port: values.port, host: values.host }).catch((error: unknown) => {
+      stop.cancel();
+      throw error;
+    });
+    io.out(`MQTT broker listening on ${broker.url} (Ctrl-C to stop)\n`);
+    await stop.stopped;
     await broker.close();
     return exitCodes.ok;
   },
@@ -112,25 +109,22 @@ export const watchCommand: CliCommand = {
   summary: "Print the messages on a topic filter (Sparkplug B decoded)",
   usage: watchUsage,
   async run(args, io) {
-    let parsed: { values: { count?: string; timeout?: string }; positionals: string[] };
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        options: { count: { type: "string" }, timeout: { type: "string" } },
-      });
-    } catch (error) {
-      return usageError(io, (error as Error).message, watchUsage);
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        count: integerFlag({ min: 1, max: 1_000_000_000 }),
+        timeout: integerFlag({ min: 1, max: 2 ** 31 - 1, unit: "ms" }),
+      },
+      { positionals: { names: ["<url>", "<filter>"] } },
+    );
+    const [url = "", filter = ""] = positionals;
+    if (!/^(mqtts?|wss?):\/\//.test(url)) {
+      throw new CliUsageError(`<url> "${url}" is not a broker URL. Fix: give mqtt://host:1883, mqtts://… or ws://….`);
     }
-    const [url, filter] = parsed.positionals;
-    if (!url || !/^(mqtts?|wss?):\/\//.test(url)) return usageError(io, "give a broker URL", watchUsage);
-    const problem = filter === undefined ? "is missing" : topicFilterProblem(filter);
-    if (problem || filter === undefined) return usageError(io, `the topic filter ${problem}`, watchUsage);
-    const count = parsed.values.count === undefined ? Number.POSITIVE_INFINITY : Number(parsed.values.count);
-    const timeout = parsed.values.timeout === undefined ? undefined : Number(parsed.values.timeout);
-    if (!(count > 0) || (timeout !== undefined && !(timeout > 0))) {
-      return usageError(io, "--count and --timeout must be positive numbers", watchUsage);
-    }
+    const problem = topicFilterProblem(filter);
+    if (problem) throw new CliUsageError(`The topic filter "${filter}" ${problem}.`);
+    const count = values.count ?? Number.POSITIVE_INFINITY;
+    const timeout = values.timeout;
     const codec = await loadSparkplugCodec().catch(() => undefined);
     const bus = mqtt({ url, name: "watch" });
     try {
@@ -141,20 +135,24 @@ export const watchCommand: CliCommand = {
     }
     let seen = 0;
     const reader = codec ? sparkplugReader(codec) : undefined;
+    const signals = untilStopped();
     await new Promise<void>((resolve) => {
       const stop = () => {
         clearTimeout(timer);
-        process.off("SIGINT", stop);
+        signals.cancel();
         resolve();
       };
       const timer = timeout === undefined ? undefined : setTimeout(stop, timeout);
       bus.connection.onMessage((topic, payload) => {
+        // Messages keep arriving (retained ones in a burst) until the connection is closed: past the count, none
+        // is printed.
+        if (seen >= count) return;
         // Topics and payloads are anyone's text: nothing in them may act on the terminal.
         io.out(`${terminalSafe(topic)}  ${terminalSafe(describePayload(topic, payload, reader))}\n`);
         if (++seen >= count) stop();
       });
       void bus.connection.subscribe(filter, 0);
-      process.once("SIGINT", stop);
+      void signals.stopped.then(stop);
     });
     await bus.close();
     return exitCodes.ok;

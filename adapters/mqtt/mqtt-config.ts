@@ -3,6 +3,8 @@
  * comes from files (see mqtt-source-file.ts).
  */
 
+import type { Logger } from "../../src/logger.js";
+
 /** MQTT quality of service. */
 export type QoS = 0 | 1 | 2;
 
@@ -76,6 +78,11 @@ export interface MqttOptions {
   outbox?: OutboxOptions;
   /** The clock used for message expiry, for tests and accelerated simulations. @default Date.now */
   now?: () => number;
+  /**
+   * Where this adapter logs: connections, reconnections and flapping at debug. Any object with debug/info/warn/error
+   * (console, pino, winston). @default the plant's logger, else PLANTWIRE_LOG on stderr
+   */
+  logger?: Logger;
 }
 
 /** Store-and-forward settings. */

@@ -39,6 +39,28 @@ export interface ConnectionCounters {
   reconnectDelays: number[];
 }
 
+// The two types below describe MQTT.js objects by shape rather than import them: mqtt's own declarations need the
+// DOM library, which would fail a consumer's strict type-check (skipLibCheck false) of `plantwire/mqtt`.
+
+/** The MQTT.js client behind a connection (the escape hatch), named only as far as plantwire promises anything. */
+export interface MqttClientHandle {
+  readonly connected: boolean;
+}
+
+/** The parts of a received PUBLISH packet that message listeners are given (a part of MQTT.js's IPublishPacket). */
+export interface MqttReceivedPacket {
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+  readonly retain: boolean;
+  readonly dup: boolean;
+  readonly properties?: {
+    readonly correlationData?: Buffer;
+    readonly responseTopic?: string;
+    readonly messageExpiryInterval?: number;
+    readonly contentType?: string;
+  };
+}
+
 type MqttModule = { connect(url: string, options: IClientOptions): MqttClient };
 
 const REFUSED_VERSION = new Set([1, 132]);
@@ -102,8 +124,8 @@ export class MqttConnection {
     return this.#version;
   }
 
-  /** The current MQTT.js client, when connected. */
-  get client(): MqttClient | undefined {
+  /** The current MQTT.js client, when connected (cast it to mqtt's `MqttClient` to use it). */
+  get client(): MqttClientHandle | undefined {
     return this.#client?.connected ? this.#client : undefined;
   }
 
@@ -112,7 +134,7 @@ export class MqttConnection {
     this.#will = will;
   }
 
-  onMessage(listener: (topic: string, payload: Buffer, packet: IPublishPacket) => void): () => void {
+  onMessage(listener: (topic: string, payload: Buffer, packet: MqttReceivedPacket) => void): () => void {
     this.#messageListeners.add(listener);
     return () => this.#messageListeners.delete(listener);
   }

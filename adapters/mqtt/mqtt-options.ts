@@ -2,6 +2,7 @@
 import { configIssuesFromZod } from "../../src/config-issues.js";
 import { ConfigError } from "../../src/errors.js";
 import { lazyZod } from "../../src/lazy-zod.js";
+import { isLogger, type Logger } from "../../src/logger.js";
 import type { MqttOptions } from "./mqtt-config.js";
 
 function optionsSchema() {
@@ -62,6 +63,7 @@ function optionsSchema() {
         .strict()
         .optional(),
       now: z.function().optional(),
+      logger: z.custom<Logger>(isLogger, { message: "must have debug, info, warn and error methods" }).optional(),
     })
     .strict();
 }

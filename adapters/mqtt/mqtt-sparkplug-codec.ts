@@ -2,7 +2,6 @@
  * Sparkplug B payloads through Eclipse Tahu's `sparkplug-payload` (loaded lazily; no hand-written protobuf), plus
  * the mapping between plantwire tags and Sparkplug metrics: datatypes, units and ranges as properties.
  */
-import type { UMetric, UPayload, UPropertyValue } from "sparkplug-payload/lib/sparkplugbpayload.js";
 import { loadOptionalDependency } from "../../src/optional-dependency.js";
 import type { AnyTag } from "../../src/tags.js";
 
@@ -12,10 +11,74 @@ export const SPARKPLUG_NAMESPACE = "spBv1.0";
 /** The metric a host sets to true in an NCMD to ask for a rebirth. */
 export const REBIRTH_METRIC = "Node Control/Rebirth";
 
+// The payload types below describe Tahu's (sparkplug-payload's) objects by shape instead of importing them: its
+// declarations need protobufjs and long, and fail a consumer's strict type-check on their own.
+
+/** A 64-bit integer as the protobuf library represents it (Int64/UInt64 values, timestamps, seq, aliases). */
+export interface SparkplugLong {
+  readonly low: number;
+  readonly high: number;
+  readonly unsigned: boolean;
+  toNumber(): number;
+  toString(radix?: number): string;
+}
+
+/** A Sparkplug B datatype name, as Tahu's library spells it. */
+export type SparkplugTypeName =
+  | "Int8"
+  | "Int16"
+  | "Int32"
+  | "Int64"
+  | "UInt8"
+  | "UInt16"
+  | "UInt32"
+  | "UInt64"
+  | "Float"
+  | "Double"
+  | "Boolean"
+  | "String"
+  | "DateTime"
+  | "Text"
+  | "UUID"
+  | "DataSet"
+  | "Bytes"
+  | "File"
+  | "Template"
+  | "PropertySet"
+  | "PropertySetList";
+
+/** A metric property (engUnit, engLow, …) as Tahu's library represents it. */
+export interface SparkplugPropertyValue {
+  type: SparkplugTypeName;
+  value: null | number | SparkplugLong | boolean | string | SparkplugPropertySet | SparkplugPropertySet[];
+  isNull?: boolean | null;
+}
+
+/** A set of metric properties by name. */
+export type SparkplugPropertySet = Record<string, SparkplugPropertyValue>;
+
+/** A Sparkplug B metric as Tahu's library represents it (DataSet and Template values are plain objects). */
+export interface SparkplugMetric {
+  name?: string | null;
+  alias?: number | SparkplugLong | null;
+  timestamp?: number | SparkplugLong | null;
+  datatype?: number | null;
+  isHistorical?: boolean | null;
+  isTransient?: boolean | null;
+  isNull?: boolean | null;
+  properties?: SparkplugPropertySet;
+  type: SparkplugTypeName;
+  value: null | number | SparkplugLong | boolean | string | Uint8Array | object;
+}
+
 /** A Sparkplug B payload as Tahu's library represents it. */
-export type SparkplugPayload = UPayload;
-/** A Sparkplug B metric as Tahu's library represents it. */
-export type SparkplugMetric = UMetric;
+export interface SparkplugPayload {
+  timestamp?: number | SparkplugLong | null;
+  metrics?: SparkplugMetric[] | null;
+  seq?: number | SparkplugLong | null;
+  uuid?: string | null;
+  body?: Uint8Array | null;
+}
 
 /** Encodes and decodes Sparkplug B payloads. */
 export interface SparkplugCodec {
@@ -37,7 +100,10 @@ export interface SparkplugCodec {
 }
 
 interface SparkplugModule {
-  get(namespace: string): { encodePayload(p: UPayload): Uint8Array; decodePayload(b: Uint8Array): UPayload } | null;
+  get(namespace: string): {
+    encodePayload(payload: SparkplugPayload): Uint8Array;
+    decodePayload(bytes: Uint8Array): SparkplugPayload;
+  } | null;
 }
 
 /** The generated protobuf classes inside sparkplug-payload (the same ones its encoder uses). */
@@ -139,8 +205,8 @@ export function metricType(tag: AnyTag): SparkplugMetric["type"] {
 }
 
 /** Birth properties of a tag: engineering unit, range and description (Sparkplug property-set names Ignition reads). */
-export function metricProperties(tag: AnyTag): Record<string, UPropertyValue> | undefined {
-  const properties: Record<string, UPropertyValue> = {};
+export function metricProperties(tag: AnyTag): SparkplugPropertySet | undefined {
+  const properties: SparkplugPropertySet = {};
   if ((tag.type === "float" || tag.type === "integer") && tag.unit)
     properties.engUnit = { type: "String", value: tag.unit };
   if ((tag.type === "float" || tag.type === "integer") && tag.range) {

@@ -74,6 +74,9 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
   const settings = resolveOpcuaOptions(options);
   const { name } = settings;
   const status = new StatusTracker();
+  status.on((now) =>
+    settings.logger.debug(`OPC UA adapter "${name}": ${now.state}${now.reason ? ` (${now.reason})` : ""}`),
+  );
   const subscriptions = new Set<OpcuaSubscriptionHandle>();
   let open: OpenSession | undefined;
   let connecting: Promise<void> | undefined;
@@ -107,7 +110,7 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
     status.set("connecting", `connecting to ${settings.endpoint}`);
     if (isInsecure(settings)) {
       settings.onWarning(
-        `[plantwire] OPC UA adapter "${name}" connects to ${settings.endpoint} with security mode ${settings.securityMode} and policy ${settings.securityPolicy}: traffic is not fully protected (insecure: true).`,
+        `OPC UA adapter "${name}" connects to ${settings.endpoint} with security mode ${settings.securityMode} and policy ${settings.securityPolicy}: traffic is not fully protected (insecure: true).`,
       );
     }
     try {
@@ -147,6 +150,7 @@ export function opcua(options: OpcuaOptions): OpcuaAdapter {
     kind: "opcua",
     name,
     capabilities: { subscribe: true, write: true },
+    useLogger: (logger) => settings.logger.adopt(logger),
     get reconnectionCount() {
       return reconnectionCount;
     },

@@ -2,8 +2,8 @@
  * CLI commands: `plantwire opcua browse` (address space → tag-map file) and `plantwire opcua trust` (show a server
  * certificate's fingerprint and trust it on confirmation).
  */
-import { parseArgs } from "node:util";
 import { type CliCommand, type CliIo, exitCodes } from "../../src/cli/cli-command.js";
+import { booleanFlag, choiceFlag, integerFlag, parseFlags, stringFlag } from "../../src/cli/cli-flags.js";
 import { ConfigError } from "../../src/errors.js";
 import { browseToTagMap } from "./opcua-browse.js";
 import type { OpcuaOptions, OpcuaSecurityMode, OpcuaSecurityPolicy } from "./opcua-config.js";
@@ -18,15 +18,16 @@ const securityUsage = `  --security-mode <m>    SignAndEncrypt (default), Sign o
   --user-cert <file>     log in with an X.509 user certificate (PEM or DER), with --user-key <file>`;
 
 const connectionOptions = {
-  "security-mode": { type: "string" },
-  "security-policy": { type: "string" },
-  insecure: { type: "boolean" },
-  pki: { type: "string" },
-  user: { type: "string" },
-  "user-cert": { type: "string" },
-  "user-key": { type: "string" },
-  help: { type: "boolean" },
+  "security-mode": choiceFlag(["SignAndEncrypt", "Sign", "None"]),
+  "security-policy": stringFlag({ nonBlank: true, hint: "Basic256Sha256" }),
+  insecure: booleanFlag(),
+  pki: stringFlag({ nonBlank: true, hint: "./pki/opcua" }),
+  user: stringFlag({ nonBlank: true, hint: "operator" }),
+  "user-cert": stringFlag({ nonBlank: true, hint: "user.pem" }),
+  "user-key": stringFlag({ nonBlank: true, hint: "user.key" }),
 } as const;
+
+const exitLine = "Exit 0 on success, 1 on failure, 2 for a wrong command line, 3 for invalid security settings.";
 
 function failure(io: CliIo, error: unknown): number {
   io.err(`${error instanceof Error ? error.message : String(error)}\n`);
@@ -44,34 +45,23 @@ const browse: CliCommand = {
   --include-server       also walk the Server diagnostics object (ns=0), left out by default
   Every node left out (the Server object, unreadable variables, arrays, types without a tag type) is listed with
   its reason, on the output and as comments at the top of the file.
-${securityUsage}`,
+${securityUsage}
+${exitLine}`,
   async run(args, io) {
-    let parsed: ReturnType<typeof parseArgs<{ options: typeof browseOptions; allowPositionals: true; args: string[] }>>;
-    const browseOptions = {
-      ...connectionOptions,
-      root: { type: "string" },
-      depth: { type: "string" },
-      out: { type: "string" },
-      name: { type: "string" },
-      "include-server": { type: "boolean" },
-    } as const;
-    try {
-      parsed = parseArgs({ args: [...args], options: browseOptions, allowPositionals: true });
-    } catch (error) {
-      io.err(`${(error as Error).message}\n${browse.usage}\n`);
-      return exitCodes.usage;
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-      io.out(`${browse.usage}\n`);
-      return exitCodes.ok;
-    }
-    const endpoint = positionals[0];
-    const depth = values.depth === undefined ? undefined : Number(values.depth);
-    if (!endpoint || !values.out || (depth !== undefined && !(Number.isInteger(depth) && depth > 0))) {
-      io.err(`give an endpoint, --out <file> and, if any, a positive whole --depth\n${browse.usage}\n`);
-      return exitCodes.usage;
-    }
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        ...connectionOptions,
+        root: stringFlag({ nonBlank: true, hint: "/Objects/Pump" }),
+        depth: integerFlag({ min: 1, max: 100 }),
+        out: stringFlag({ required: true, nonBlank: true, hint: "tags.yaml" }),
+        name: stringFlag({ nonBlank: true, hint: "opcua" }),
+        "include-server": booleanFlag(),
+      },
+      { positionals: { names: ["<endpoint>"] } },
+    );
+    const endpoint = positionals[0] as string;
+    const depth = values.depth;
     try {
       const options: OpcuaOptions & { out: string; root?: string; depth?: number; includeServer?: boolean } = {
         endpoint,
@@ -164,27 +154,16 @@ const trust: CliCommand = {
   Shows the server certificate's SHA-1 and SHA-256 fingerprints. Compare them with the server's own display,
   then run again with --yes to put the certificate in <pki>/trusted.
   --pki <folder>         the PKI folder (default ./pki/opcua)
-  --yes                  trust the certificate shown`,
+  --yes                  trust the certificate shown
+Exit 0 when trusted, 1 when not trusted yet (no --yes) or on failure, 2 for a wrong command line.`,
   async run(args, io) {
-    const trustOptions = { pki: { type: "string" }, yes: { type: "boolean" }, help: { type: "boolean" } } as const;
-    let parsed: ReturnType<typeof parseArgs<{ options: typeof trustOptions; allowPositionals: true; args: string[] }>>;
-    try {
-      parsed = parseArgs({ args: [...args], options: trustOptions, allowPositionals: true });
-    } catch (error) {
-      io.err(`${(error as Error).message}\n${trust.usage}\n`);
-      return exitCodes.usage;
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-      io.out(`${trust.usage}\n`);
-      return exitCodes.ok;
-    }
-    const endpoint = positionals[0];
-    if (!endpoint) {
-      io.err(`give an endpoint\n${trust.usage}\n`);
-      return exitCodes.usage;
-    }
-    const pkiFolder = values.pki ?? "./pki/opcua";
+    const { values, positionals } = parseFlags(
+      args,
+      { pki: stringFlag({ default: "./pki/opcua", nonBlank: true }), yes: booleanFlag() },
+      { positionals: { names: ["<endpoint>"] } },
+    );
+    const endpoint = positionals[0] as string;
+    const pkiFolder = values.pki;
     try {
       const info = await fetchServerCertificate(endpoint, pkiFolder);
       io.out(

@@ -4,6 +4,7 @@
  */
 import { ConfigError, type ConfigIssue } from "../../src/errors.js";
 import { lazyZod } from "../../src/lazy-zod.js";
+import { isLogger, type Logger, type SwitchableLogger, switchableLogger } from "../../src/logger.js";
 
 /** How messages are protected. "None" sends everything in clear text and needs `insecure: true`. */
 export type OpcuaSecurityMode = "SignAndEncrypt" | "Sign" | "None";
@@ -67,8 +68,13 @@ export interface OpcuaOptions {
   maxItemsPerSubscription?: number;
   /** Nodes per read, write or browse request when the server reports no limit. @default 2000 */
   maxNodesPerRequest?: number;
-  /** Receives warnings (insecure mode, unit mismatches). @default console.warn */
+  /** Receives warnings (insecure mode, unit mismatches). @default the logger's warn */
   onWarning?: (message: string) => void;
+  /**
+   * Where this adapter logs: connection events and node-opcua's own output at debug, warnings at warn. Any object
+   * with debug/info/warn/error (console, pino, winston). @default the plant's logger, else PLANTWIRE_LOG on stderr
+   */
+  logger?: Logger;
 }
 
 /** Where an OPC UA tag lives: a node id (any form) or a browse path from the Objects folder. */
@@ -87,7 +93,11 @@ export interface OpcuaAddress {
 export type OpcuaSourceOptions = Pick<OpcuaAddress, "samplingIntervalMs" | "queueSize">;
 
 /** Options with every default filled in. */
-export type ResolvedOpcuaOptions = Required<Omit<OpcuaOptions, "user">> & { user: OpcuaUser | undefined };
+export type ResolvedOpcuaOptions = Required<Omit<OpcuaOptions, "user" | "logger">> & {
+  user: OpcuaUser | undefined;
+  /** The adapter's logger, handed the plant's when none was given. */
+  logger: SwitchableLogger;
+};
 
 function optionsSchema() {
   const z = lazyZod();
@@ -118,6 +128,11 @@ function optionsSchema() {
     maxItemsPerSubscription: positive.optional(),
     maxNodesPerRequest: positive.optional(),
     onWarning: z.custom<(message: string) => void>((value) => typeof value === "function").optional(),
+    logger: z
+      .custom<Logger>(isLogger, {
+        message: "must have debug, info, warn and error methods (console, pino or winston fit)",
+      })
+      .optional(),
   });
 }
 
@@ -159,6 +174,7 @@ export function resolveOpcuaOptions(options: OpcuaOptions): ResolvedOpcuaOptions
     });
   }
   if (issues.length > 0) throw new ConfigError(issues);
+  const logger = switchableLogger(options.logger);
   return {
     endpoint: options.endpoint,
     name: options.name ?? "opcua",
@@ -177,7 +193,8 @@ export function resolveOpcuaOptions(options: OpcuaOptions): ResolvedOpcuaOptions
     samplingIntervalMs: options.samplingIntervalMs ?? 250,
     maxItemsPerSubscription: options.maxItemsPerSubscription ?? 1000,
     maxNodesPerRequest: options.maxNodesPerRequest ?? 2000,
-    onWarning: options.onWarning ?? ((message: string) => console.warn(message)),
+    onWarning: options.onWarning ?? ((message: string) => logger.warn(message)),
+    logger,
   };
 }
 

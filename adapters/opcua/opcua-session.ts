@@ -11,6 +11,7 @@ import { loadOptionalDependency } from "../../src/optional-dependency.js";
 import type { NodeOpcua } from "./opcua-codec.js";
 import type { ResolvedOpcuaOptions } from "./opcua-config.js";
 import { explainConnectFailure } from "./opcua-endpoints.js";
+import { hearLibraryLog, routeLibraryLog } from "./opcua-library-log.js";
 
 /** The server's operation limits (0 in OPC UA means "no limit"; plantwire then uses its own cap). */
 export interface OperationLimits {
@@ -47,9 +48,14 @@ export interface OpenSession {
   close(linkUp: boolean): Promise<void>;
 }
 
-/** Loads node-opcua; only adapters, the simulator and the CLI call this, at connect time. */
-export function loadNodeOpcua(): Promise<NodeOpcua> {
-  return loadOptionalDependency<NodeOpcua>("node-opcua", "The OPC UA adapter");
+/**
+ * Loads node-opcua; only adapters, the simulator and the CLI call this, at connect time. Its console output is routed
+ * to plantwire's loggers at debug from the moment it loads (opcua-library-log.ts).
+ */
+export async function loadNodeOpcua(): Promise<NodeOpcua> {
+  const ua = await loadOptionalDependency<NodeOpcua>("node-opcua", "The OPC UA adapter");
+  routeLibraryLog(ua);
+  return ua;
 }
 
 /** Creates (on first use) and opens the PKI folder. Unknown certificates are refused, never trusted automatically. */
@@ -142,9 +148,20 @@ export async function openSession(
   events: SessionEvents,
   signal?: AbortSignal,
 ): Promise<OpenSession> {
-  const ua = await loadNodeOpcua();
-  const identity = await userIdentity(ua, options);
-  const certificateManager = await openCertificateManager(ua, options.pkiFolder);
+  // node-opcua's lines while this session lives (a refused certificate, limits it could not read) go to its logger.
+  const stopHearing = hearLibraryLog(options.logger);
+  const log = options.logger;
+  let ua: NodeOpcua;
+  let identity: UserIdentityInfo;
+  let certificateManager: OPCUACertificateManager;
+  try {
+    ua = await loadNodeOpcua();
+    identity = await userIdentity(ua, options);
+    certificateManager = await openCertificateManager(ua, options.pkiFolder);
+  } catch (error) {
+    stopHearing();
+    throw error;
+  }
   const client = ua.OPCUAClient.create({
     applicationName: options.applicationName,
     endpointMustExist: false,
@@ -163,6 +180,7 @@ export async function openSession(
   });
   let session: ClientSession | undefined;
   const label = `OPC UA adapter "${options.name}"`;
+  log.debug(`${label}: connecting to ${options.endpoint} (${options.securityMode}, ${options.securityPolicy})`);
   try {
     await withDeadline(client.connect(options.endpoint), options.connectTimeoutMs, signal, `${label}: connect`);
     session = await withDeadline(client.createSession(identity), options.connectTimeoutMs, signal, `${label}: session`);
@@ -170,6 +188,7 @@ export async function openSession(
     await client.disconnect().catch(() => {});
     if (ConnectionError.isInstance(error)) {
       await certificateManager.dispose().catch(() => {});
+      stopHearing();
       throw error;
     }
     const message = ((error as Error).message ?? String(error)).trim();
@@ -177,18 +196,29 @@ export async function openSession(
       () => `${message}. Fix: check the endpoint, that the server runs, and the security mode/policy`,
     );
     await certificateManager.dispose().catch(() => {});
+    stopHearing();
     throw new ConnectionError(`${label} cannot connect to ${options.endpoint}: ${explained}.`, { cause: error });
   }
   client.connectionStrategy.maxRetry = -1;
   const openedSession = session;
-  client.on("connection_lost", () => events.lost("connection lost; reconnecting"));
-  client.on("backoff", (count: number, delay: number) =>
-    events.note("degraded", `reconnecting: attempt ${count + 1}, next in ${delay} ms`),
-  );
-  client.on("connection_reestablished", () => events.restored());
+  client.on("connection_lost", () => {
+    log.debug(`${label}: connection lost; reconnecting`);
+    events.lost("connection lost; reconnecting");
+  });
+  client.on("backoff", (count: number, delay: number) => {
+    log.debug(`${label}: reconnection attempt ${count + 1} failed; next in ${delay} ms`);
+    events.note("degraded", `reconnecting: attempt ${count + 1}, next in ${delay} ms`);
+  });
+  client.on("connection_reestablished", () => {
+    log.debug(`${label}: connection re-established`);
+    events.restored();
+  });
   openedSession.on("keepalive_failure", () => events.note("degraded", "keep-alive failed"));
   openedSession.on("keepalive", () => events.note("connected", "keep-alive"));
   const limits = await readLimits(ua, openedSession, options.maxNodesPerRequest);
+  log.debug(
+    `${label}: session open on ${options.endpoint}; limits: ${limits.maxNodesPerRead} nodes per read, ${limits.maxMonitoredItemsPerSubscription} items per subscription`,
+  );
   return {
     ua,
     client,
@@ -201,6 +231,8 @@ export async function openSession(
       if (linkUp) await settleWithin(openedSession.close(true), options.requestTimeoutMs);
       await settleWithin(client.disconnect(), options.requestTimeoutMs);
       await settleWithin(certificateManager.dispose(), options.requestTimeoutMs);
+      log.debug(`${label}: session closed`);
+      stopHearing();
     },
   };
 }

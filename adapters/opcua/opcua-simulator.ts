@@ -8,7 +8,8 @@
  * simulator.set("speed", 1200);
  * ```
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { isIPv6 } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DataValue, OPCUAServer, UAVariable } from "node-opcua";
@@ -29,8 +30,13 @@ export const defaultSimulatorPort = 4840;
 
 /** Options of {@link startOpcuaSimulator}. */
 export interface OpcuaSimulatorOptions {
-  /** TCP port on 127.0.0.1; 0 picks a free one. @default 4840 */
+  /** TCP port; 0 picks a free one. @default 4840 */
   port?: number;
+  /**
+   * The address to listen on (node-opcua's own default is every interface; this simulator's is loopback). "0.0.0.0"
+   * or "::" listen everywhere and advertise the machine's name. @default "127.0.0.1"
+   */
+  host?: string;
   /** Serve these tags (their sources' node ids in ns=1, or browse paths) with the tag's unit, range and writability. */
   tags?: TagDefinitions;
   /** Serve these variables. */
@@ -44,7 +50,9 @@ export interface OpcuaSimulatorOptions {
    * the URL mismatch, so use "standard" behind a proxy. @default "standard"
    */
   nodeset?: "standard" | "minimal";
-  /** The server's PKI folder (its certificate survives restarts). @default a new temporary folder */
+  /**
+   * The server's PKI folder (its certificate survives restarts). @default a new temporary folder, removed by close()
+   */
   pkiFolder?: string;
   /** Security policies offered. @default None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss */
   securityPolicies?: readonly (
@@ -79,7 +87,7 @@ export interface OpcuaSimulatorOptions {
 
 /** A running simulator. */
 export interface OpcuaSimulator {
-  /** "opc.tcp://127.0.0.1:<port>". */
+  /** "opc.tcp://127.0.0.1:<port>" (the host it listens on; 127.0.0.1 when it listens everywhere). */
   readonly endpoint: string;
   readonly port: number;
   /** The server certificate (DER), for tests that trust it up front. */
@@ -125,6 +133,11 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
   }
   const values = new Map<SimulatorVariable, unknown>(variables.map((variable) => [variable, variable.value]));
   const pkiFolder = options.pkiFolder ?? mkdtempSync(join(tmpdir(), "plantwire-opcua-simulator-"));
+  // A folder made here is this server's alone: close() removes it, so no run leaves a key pair behind.
+  const ownsPkiFolder = options.pkiFolder === undefined;
+  const host = options.host ?? "127.0.0.1";
+  const everywhere = host === "0.0.0.0" || host === "::";
+  const endpointHost = everywhere ? "127.0.0.1" : isIPv6(host) ? `[${host}]` : host;
   let userLogins = 0;
   let port = options.port ?? defaultSimulatorPort;
   let server: OPCUAServer | undefined;
@@ -155,7 +168,9 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
     const limits = options.operationLimits ?? {};
     const next = new ua.OPCUAServer({
       port,
-      hostname: "127.0.0.1",
+      // node-opcua binds to `host` and advertises `hostname`; without `host` it listens on every interface.
+      host,
+      ...(everywhere ? {} : { hostname: host }),
       serverCertificateManager,
       ...(userCertificateManager ? { userCertificateManager } : {}),
       nodeset_filename: [options.nodeset === "minimal" ? ua.get_mini_nodeset_filename() : ua.nodesets.standard],
@@ -206,7 +221,12 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
     server = next;
   }
 
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    if (ownsPkiFolder) rmSync(pkiFolder, { recursive: true, force: true });
+    throw error;
+  }
 
   const find = (key: string): SimulatorVariable => {
     const variable = byKey.get(key);
@@ -222,7 +242,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
 
   return {
     get endpoint() {
-      return `opc.tcp://127.0.0.1:${port}`;
+      return `opc.tcp://${endpointHost}:${port}`;
     },
     get port() {
       return port;
@@ -261,6 +281,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
     async close() {
       await server?.shutdown(0);
       server = undefined;
+      if (ownsPkiFolder) rmSync(pkiFolder, { recursive: true, force: true });
     },
   };
 }

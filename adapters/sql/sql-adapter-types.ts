@@ -49,7 +49,10 @@ export interface SqlAdapter<
    * (or by path when the mapping names a `tagTable`). Writes insert a sample row.
    */
   narrow(mapping: NarrowTableMapping, tag: string | number): TagSource<SqlAddress>;
-  /** A column of a wide table, e.g. `db.wide({ table: "line1", timeColumn: "ts" }, "speed")`. Read-only. */
+  /**
+   * A column of a wide table, e.g. `db.wide({ table: "line1", timeColumn: "ts" }, "speed")`; its quality comes from the
+   * mapping's row and per-tag quality columns when it names them, its rows from partitions when given. Read-only.
+   */
   wide(mapping: WideTableMapping, column: string): TagSource<SqlAddress>;
   /** A column of the first row of a named query run with fixed parameters. Read-only. */
   fromQuery<K extends keyof TQueries & string>(

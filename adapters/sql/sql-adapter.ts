@@ -13,6 +13,7 @@ import {
   ValidationError,
   type WriteResult,
 } from "../../src/index.js";
+import { isLogger, switchableLogger } from "../../src/logger.js";
 import type { SqlAdapter } from "./sql-adapter-types.js";
 import {
   type NarrowTableMapping,
@@ -21,6 +22,7 @@ import {
   type SqlOptions,
   sqlSchemas,
   type TagTableMapping,
+  tagQualityColumnOf,
   type WideTableMapping,
 } from "./sql-config.js";
 import { dialectOf, openReadWrite } from "./sql-connect.js";
@@ -83,7 +85,12 @@ export function sql<
     ]),
   );
 
+  if (options.logger !== undefined && !isLogger(options.logger)) {
+    throw configIssue("logger", "must have debug, info, warn and error methods", "pass console, pino or winston");
+  }
+  const logger = switchableLogger(options.logger);
   const status = new StatusTracker();
+  status.on((now) => logger.debug(`SQL adapter "${name}": ${now.state}${now.reason ? ` (${now.reason})` : ""}`));
   const resolver = new TagResolver();
   // The tag paths of every narrow source with a tag table, resolved to ids at connect.
   const pathsByTagTable = new Map<string, [TagTableMapping, Set<string | number>]>();
@@ -152,6 +159,7 @@ export function sql<
     name,
     dialect,
     capabilities: { subscribe: false, write: true },
+    useLogger: (plantLogger) => logger.adopt(plantLogger),
     async connect() {
       if (reader && status.get().state !== "disconnected") return;
       opening ??= (async () => {
@@ -260,6 +268,13 @@ export function sql<
       const checked = Object.freeze(parseOrThrow(sqlSchemas().wide, mapping, "wide")) as WideTableMapping;
       if (!isIdentifier(column))
         throw configIssue("column", `"${column}" is not a plain SQL identifier`, "letters, digits, _");
+      const qualityColumn = tagQualityColumnOf(checked, column);
+      if (qualityColumn !== undefined && !isIdentifier(qualityColumn))
+        throw configIssue(
+          "wide.tagQualityColumn",
+          `"${qualityColumn}" is not a plain SQL identifier`,
+          "a shorter name",
+        );
       return {
         adapter,
         address: { kind: "wide", mapping: checked, column },
@@ -310,7 +325,7 @@ export function sql<
     sink(templateName, sinkOptions) {
       const template = templateOf(templateName);
       const insertBatch = writableTables.guardBatches(templateName, template, (rows) => insertRows(template, rows));
-      const sink = createSink(templateName, template, insertBatch, sinkOptions);
+      const sink = createSink(templateName, template, insertBatch, sinkOptions, logger);
       sinks.add(sink);
       return sink;
     },

@@ -1,6 +1,7 @@
 /** CLI commands of the SQL adapter: `plantwire sql init <url>`. */
 import type { CliCommand } from "../../src/cli/cli-command.js";
 import { exitCodes } from "../../src/cli/cli-command.js";
+import { parseFlags, stringFlag } from "../../src/cli/cli-flags.js";
 import { createPlantwireSchema } from "./sql-schema.js";
 
 const initCommand: CliCommand = {
@@ -12,30 +13,16 @@ const initCommand: CliCommand = {
   --prefix <name>  table name prefix (tables <name>_samples and <name>_events); default plantwire
 
 Safe to run twice: existing tables and indexes are kept. Use credentials that may CREATE tables (not the
-read-only role plantwire reads with).`,
+read-only role plantwire reads with). Exit 0 when the schema is there, 1 when the database refused or cannot be
+reached, 2 for a wrong command line, 3 for an invalid URL.`,
   async run(args, io) {
-    const positional: string[] = [];
-    let prefix: string | undefined;
-    for (let index = 0; index < args.length; index++) {
-      const argument = args[index] as string;
-      if (argument === "--prefix") {
-        prefix = args[++index];
-        if (prefix === undefined) {
-          io.err("--prefix needs a name\n");
-          return exitCodes.usage;
-        }
-      } else if (argument.startsWith("--")) {
-        io.err(`Unknown option ${argument}\n`);
-        return exitCodes.usage;
-      } else {
-        positional.push(argument);
-      }
-    }
-    if (positional.length !== 1) {
-      io.err(`Expected one database URL.\n${initCommand.usage}\n`);
-      return exitCodes.usage;
-    }
-    const url = positional[0] as string;
+    const { values, positionals } = parseFlags(
+      args,
+      { prefix: stringFlag({ nonBlank: true, hint: "plantwire" }) },
+      { positionals: { names: ["<url>"] } },
+    );
+    const prefix = values.prefix;
+    const url = positionals[0] as string;
     const statements = await createPlantwireSchema(prefix === undefined ? { url } : { url, prefix });
     const where = url.replace(/\/\/([^@/]*)@/, "//***@");
     io.out(`Created the plantwire schema in ${where} (${statements.length} statements):\n`);

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../../src/index.js";
 import { lazyZod } from "../../src/lazy-zod.js";
+import type { Logger } from "../../src/logger.js";
 import { isIdentifier, type SqlDialectName, type SqlTimeType } from "./sql-dialect.js";
 import type { MysqlClientShape } from "./sql-dialect-mysql.js";
 import type { PostgresClientShape } from "./sql-dialect-postgres.js";
@@ -51,6 +52,11 @@ export interface SqlOptions<
   queries?: TQueries;
   /** Named insert templates for sinks: a table and its columns. */
   templates?: TTemplates;
+  /**
+   * Where this adapter logs: connections at debug, failed background sink flushes at error. Any object with
+   * debug/info/warn/error (console, pino, winston). @default the plant's logger, else PLANTWIRE_LOG on stderr
+   */
+  logger?: Logger;
 }
 
 /** A narrow historian table: one row per sample, with the tag's name in a column. */
@@ -101,12 +107,30 @@ export type PartitionMapping =
       readonly timeType?: SqlTimeType;
     };
 
-/** A wide table: one row per instant, one column per tag. */
+/**
+ * A wide table: one row per instant, one column per tag (a transaction group, a logger's table). Its quality, when it
+ * keeps one, is a column for the whole row (`qualityColumn`, e.g. a group's `quality_code`), a column per tag named
+ * from the tag's column (`tagQualityColumn: "{column}_q"` reads `speed`'s quality from `speed_q`), or both (the worse
+ * one wins). A NULL cell is a bad sample.
+ */
 export interface WideTableMapping {
   readonly table: string;
   readonly timeColumn: string;
+  /** One quality column for the whole row, read through `quality`. */
+  readonly qualityColumn?: string;
+  /** A quality column per tag: a name with `{column}`, e.g. `"{column}_q"` or `"q_{column}"`. */
+  readonly tagQualityColumn?: string;
+  /** How quality codes map to good / uncertain / bad, as for narrow tables. @default OPC DA quality bytes */
+  readonly quality?: QualityRule;
+  /** Rows split across tables: monthly tables by name pattern, or a partition index table. */
+  readonly partitions?: PartitionMapping;
   /** @default the adapter's timeType */
   readonly timeType?: SqlTimeType;
+}
+
+/** The name of a wide tag's own quality column, or undefined when the mapping has none. */
+export function tagQualityColumnOf(mapping: WideTableMapping, column: string): string | undefined {
+  return mapping.tagQualityColumn?.replace("{column}", column);
 }
 
 /** Where a SQL tag's value lives. */
@@ -173,7 +197,21 @@ function buildSchemas() {
     partitions: partitions.optional(),
     timeType: timeType.optional(),
   });
-  const wide = z.strictObject({ table: identifier(true), timeColumn: identifier(), timeType: timeType.optional() });
+  const wide = z.strictObject({
+    table: identifier(true),
+    timeColumn: identifier(),
+    qualityColumn: identifier().optional(),
+    tagQualityColumn: z
+      .string()
+      .refine((text) => text.includes("{column}") && isIdentifier(text.replace("{column}", "c")), {
+        message: "not a quality column pattern",
+        params: { fix: 'write a column name with {column} in it, e.g. "{column}_q"' },
+      })
+      .optional(),
+    quality: qualityRule.optional(),
+    partitions: partitions.optional(),
+    timeType: timeType.optional(),
+  });
   const source = z.union([
     // A historian's tag ids are often numbers; YAML gives them as numbers, accepted as written.
     z.strictObject({ narrow, tag: z.union([z.string().min(1).max(200), z.number().int().safe()]) }),

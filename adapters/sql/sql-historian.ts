@@ -1,6 +1,6 @@
 /**
- * Reading a historian as it stands: tag paths resolved to ids through its tag table, and rows split across partition
- * tables (monthly tables by name, or a partition index table) found per read, so a new month's table is seen.
+ * Reading a historian as it stands: tag paths resolved to ids through its tag table, and rows (narrow or wide) split
+ * across partition tables (monthly tables by name, or a partition index table) found per read, so a new month's table is seen.
  */
 import { ValidationError } from "../../src/index.js";
 import type { NarrowTableMapping, PartitionMapping, TagTableMapping } from "./sql-config.js";
@@ -143,10 +143,10 @@ export async function partitionTables(
     .sort((a, b) => a.start - b.start);
 }
 
-/** The tables to read for [from, to): the partitions overlapping it, or the mapping's own table. */
+/** The tables to read for [from, to): the partitions overlapping it, or the mapping's own table (narrow or wide). */
 export async function tablesFor(
   connection: SqlConnection,
-  mapping: NarrowTableMapping,
+  mapping: { readonly table: string; readonly partitions?: PartitionMapping | undefined },
   from = Number.NEGATIVE_INFINITY,
   to = Number.POSITIVE_INFINITY,
 ): Promise<string[]> {

@@ -14,9 +14,9 @@ import type { NarrowTableMapping, SqlAddress, WideTableMapping } from "./sql-con
 import type { SqlConnection, SqlTimeType } from "./sql-dialect.js";
 import type { TagResolver } from "./sql-historian.js";
 import { readNarrowHistory } from "./sql-history-narrow.js";
+import { readWideHistory } from "./sql-history-wide.js";
 import { qualityRuleKey } from "./sql-quality.js";
-import { type SqlAggregate, wideHistory } from "./sql-statements.js";
-import { toSample } from "./sql-values.js";
+import type { SqlAggregate } from "./sql-statements.js";
 
 /** Options of `history()`. */
 export interface HistoryOptions {
@@ -122,14 +122,6 @@ export async function readHistory<TTags extends TagDefinitions>(
       );
     }
   };
-  const bucketSample = (member: Member, raw: unknown, bucket: unknown): Sample => {
-    const sourceTime = from + Number(bucket) * (bucketMs ?? 0);
-    if (aggregate === "last") return toSample(member, raw, sourceTime, "good", receivedTime);
-    // avg, min, max and count are numbers whatever the tag's type.
-    const numeric = { name: member.name, definition: { ...member.definition, type: "float" } as Member["definition"] };
-    return toSample(numeric, raw, sourceTime, "good", receivedTime);
-  };
-  const dialect = context.connection.dialect;
   for (const group of groups.values()) {
     const first = group[0] as Member;
     if (first.address.kind === "narrow") {
@@ -142,21 +134,12 @@ export async function readHistory<TTags extends TagDefinitions>(
       checkCap({ length: await readNarrowHistory(narrowContext, mapping, narrowMembers, range, series) });
     } else {
       const mapping = (first.address as { mapping: WideTableMapping }).mapping;
-      const columns = group.map((member) => (member.address as { column: string }).column);
-      const timeType = mapping.timeType ?? context.timeType;
-      const statement = wideHistory(dialect, mapping, timeType, columns, range);
-      const rows = await context.connection.run(statement.text, statement.parameters);
-      checkCap(rows);
-      for (const row of rows) {
-        group.forEach((member, index) => {
-          const raw = row[`pw_${index}`];
-          const sample =
-            bucketMs === undefined
-              ? toSample(member, raw, Number(row.pw_time), "good", receivedTime)
-              : bucketSample(member, raw, row.pw_bucket);
-          series.get(member.name)?.push(sample);
-        });
-      }
+      const wideMembers = group.map((member) => ({
+        ...member,
+        column: (member.address as { column: string }).column,
+      }));
+      const wideContext = { ...context, receivedTime };
+      checkCap({ length: await readWideHistory(wideContext, mapping, wideMembers, range, series) });
     }
   }
   return new Window(tags, series, from, to);

@@ -3,9 +3,10 @@
  * A group that fails marks only its own tags bad.
  */
 import { type BoundTag, badSample, type Sample, TimeoutError } from "../../src/index.js";
-import type { NarrowTableMapping, SqlAddress, WideTableMapping } from "./sql-config.js";
+import { type NarrowTableMapping, type SqlAddress, tagQualityColumnOf, type WideTableMapping } from "./sql-config.js";
 import type { SqlConnection, SqlRow, SqlTimeType } from "./sql-dialect.js";
 import { type TagResolver, tablesFor, tagIds } from "./sql-historian.js";
+import { wideQuality } from "./sql-history-wide.js";
 import { type CompiledQuery, queryParameters, queryText } from "./sql-named-query.js";
 import { qualityFunction, qualityRuleKey } from "./sql-quality.js";
 import { narrowLatest, wideLatest } from "./sql-statements.js";
@@ -29,7 +30,7 @@ const tagsPerStatement = 100;
 
 function groupKey(address: SqlAddress): string {
   if (address.kind === "query") return `query:${address.query}:${JSON.stringify(address.parameters)}`;
-  const rule = address.kind === "narrow" ? qualityRuleKey(address.mapping.quality) : "";
+  const rule = qualityRuleKey(address.mapping.quality);
   return `${address.kind}:${JSON.stringify(address.mapping)}:${rule}`;
 }
 
@@ -84,12 +85,23 @@ async function readGroup(context: ReadContext, entries: readonly Entry[], sample
   }
   if (first.kind === "wide") {
     const mapping: WideTableMapping = first.mapping;
-    const columns = entries.map((entry) => (entry.tag.address as { column: string }).column);
-    const statement = wideLatest(connection.dialect, mapping, mapping.timeType ?? context.timeType, columns);
-    const [row] = await connection.run(statement.text, statement.parameters);
+    const columns = entries.map((entry) => {
+      const column = (entry.tag.address as { column: string }).column;
+      return { column, qualityColumn: tagQualityColumnOf(mapping, column) };
+    });
+    const qualityOf = qualityFunction(mapping.quality);
+    const timeType = mapping.timeType ?? context.timeType;
+    // The newest partition with a row holds the latest one (a new month's table may still be empty).
+    let row: SqlRow | undefined;
+    for (const table of (await tablesFor(connection, mapping)).reverse()) {
+      const statement = wideLatest(connection.dialect, { ...mapping, table }, timeType, columns);
+      [row] = await connection.run(statement.text, statement.parameters);
+      if (row) break;
+    }
     entries.forEach((entry, position) => {
+      const quality = row ? wideQuality(mapping, qualityOf, row.pw_quality, row[`pw_q${position}`]) : "bad";
       samples[entry.index] = row
-        ? toSample(entry.tag, row[`pw_${position}`], Number(row.pw_time), "good", received)
+        ? toSample(entry.tag, row[`pw_${position}`], Number(row.pw_time), quality, received)
         : badSample("not-read-yet", `tag "${entry.tag.name}": ${mapping.table} has no rows yet`, received);
     });
     return;

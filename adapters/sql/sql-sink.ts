@@ -4,6 +4,7 @@
  * flush, so a table never holds half a batch and no row is lost while the buffer has room.
  */
 import { ConnectionError, ValidationError } from "../../src/index.js";
+import { type Logger, logFailure, resolveLogger } from "../../src/logger.js";
 import type { InsertTemplate } from "./sql-named-query.js";
 import { assertSqlValue, type SqlValue } from "./sql-values.js";
 
@@ -15,7 +16,7 @@ export interface SqlSinkOptions {
   flushIntervalMs?: number;
   /** Most rows kept while the database does not take them; `push()` throws beyond it. @default 100000 */
   maxPendingRows?: number;
-  /** Hears failed background flushes (the rows stay queued). @default console.error */
+  /** Hears failed background flushes (the rows stay queued). @default one error line on the adapter's logger */
   onError?: (error: unknown) => void;
 }
 
@@ -62,10 +63,12 @@ export function createSink<TColumns extends string>(
   template: InsertTemplate,
   insertBatch: InsertBatch,
   options: SqlSinkOptions = {},
+  logger?: Logger,
 ): SqlSink<TColumns> {
   const batchSize = Math.max(1, options.batchSize ?? 500);
   const maxPending = Math.max(batchSize, options.maxPendingRows ?? 100_000);
-  const onError = options.onError ?? ((error: unknown) => console.error(`[plantwire] sink "${templateName}":`, error));
+  const onError =
+    options.onError ?? ((error: unknown) => logFailure(resolveLogger(logger), `sink "${templateName}" flush`, error));
   const queue: SqlValue[][] = [];
   let written = 0;
   let failedFlushes = 0;

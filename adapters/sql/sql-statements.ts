@@ -16,7 +16,7 @@ export interface Statement {
 }
 
 /** Collects parameters in text order and hands out their placeholders. */
-class Parameters {
+export class Parameters {
   readonly values: unknown[] = [];
   constructor(private readonly dialect: SqlDialect) {}
   add(value: unknown): string {
@@ -40,7 +40,14 @@ export interface HistoryRange {
   readonly rowLimit: number;
 }
 
-function timeFilter(dialect: SqlDialect, column: string, timeType: SqlTimeType, range: HistoryRange, p: Parameters) {
+/** `column` within [from, to), comparing as the column's time type allows. */
+export function timeFilter(
+  dialect: SqlDialect,
+  column: string,
+  timeType: SqlTimeType,
+  range: HistoryRange,
+  p: Parameters,
+) {
   if (dialect.name === "sqlite" && timeType === "timestamp") {
     // SQLite text timestamps only compare right as text when written exactly alike ("00:00:00" sorts before
     // "00:00:00.000"), so compare them as milliseconds; an index on the column cannot serve this form.
@@ -50,11 +57,13 @@ function timeFilter(dialect: SqlDialect, column: string, timeType: SqlTimeType, 
   return `${column} >= ${p.add(dialect.timeParameter(range.from, timeType))} AND ${column} < ${p.add(dialect.timeParameter(range.to, timeType))}`;
 }
 
-function bucketExpression(dialect: SqlDialect, epoch: string, range: HistoryRange, p: Parameters): string {
+/** The 0-based bucket of a row, from its epoch-ms expression. Each use adds its own parameters. */
+export function bucketExpression(dialect: SqlDialect, epoch: string, range: HistoryRange, p: Parameters): string {
   return dialect.floor(`(${epoch} - ${p.addNumber(range.from)}) / ${p.addNumber(range.bucketMs ?? 1)}`);
 }
 
-function aggregateOf(aggregate: SqlAggregate, column: string): string {
+/** The SQL aggregate of a column. */
+export function aggregateOf(aggregate: SqlAggregate, column: string): string {
   return `${aggregate === "count" ? "COUNT" : aggregate.toUpperCase()}(${column})`;
 }
 
@@ -75,17 +84,26 @@ export function narrowLatest(
   return { text: members.join(" UNION ALL "), parameters: p.values };
 }
 
-/** The latest row of a wide table, with the given columns as pw_0, pw_1, ... */
+/**
+ * The latest row of a wide table: pw_time, the row's quality as pw_quality (NULL without a quality column), and each
+ * column as pw_0, pw_1, ... with its own quality column, if given, as pw_q0, pw_q1, ...
+ */
 export function wideLatest(
   dialect: SqlDialect,
   mapping: WideTableMapping,
   timeType: SqlTimeType,
-  columns: readonly string[],
+  columns: readonly { readonly column: string; readonly qualityColumn?: string | undefined }[],
 ): Statement {
   const q = dialect.quote;
-  const selected = columns.map((column, index) => `${q(column)} AS pw_${index}`).join(", ");
+  const selected = columns
+    .map(
+      ({ column, qualityColumn }, index) =>
+        `${q(column)} AS pw_${index}${qualityColumn ? `, ${q(qualityColumn)} AS pw_q${index}` : ""}`,
+    )
+    .join(", ");
+  const quality = mapping.qualityColumn ? q(mapping.qualityColumn) : "NULL";
   return {
-    text: `SELECT ${dialect.epochMilliseconds(q(mapping.timeColumn), timeType)} AS pw_time, ${selected} FROM ${q(mapping.table)} ORDER BY ${q(mapping.timeColumn)} DESC LIMIT 1`,
+    text: `SELECT ${dialect.epochMilliseconds(q(mapping.timeColumn), timeType)} AS pw_time, ${quality} AS pw_quality, ${selected} FROM ${q(mapping.table)} ORDER BY ${q(mapping.timeColumn)} DESC LIMIT 1`,
     parameters: [],
   };
 }
@@ -139,50 +157,6 @@ export function narrowHistory(
   const selectQuality = quality ? `${quality} AS pw_quality` : "NULL AS pw_quality";
   return {
     text: `SELECT ${tag} AS pw_tag, ${bucket} AS pw_bucket, ${selectQuality}, COUNT(*) AS pw_rows, ${summary} FROM ${table} ${where()} GROUP BY 1, 2${quality ? ", 3" : ""}`,
-    parameters: p.values,
-  };
-}
-
-/** History of some columns of a wide table: per-bucket aggregates as pw_bucket, pw_0, ... or raw rows with pw_time. */
-export function wideHistory(
-  dialect: SqlDialect,
-  mapping: WideTableMapping,
-  timeType: SqlTimeType,
-  columns: readonly string[],
-  range: HistoryRange,
-): Statement {
-  const q = dialect.quote;
-  const p = new Parameters(dialect);
-  const time = q(mapping.timeColumn);
-  const epoch = dialect.epochMilliseconds(time, timeType);
-  const table = q(mapping.table);
-  if (range.bucketMs === undefined) {
-    const selected = columns.map((column, index) => `${q(column)} AS pw_${index}`).join(", ");
-    const filter = timeFilter(dialect, time, timeType, range, p);
-    return {
-      text: `SELECT ${epoch} AS pw_time, ${selected} FROM ${table} WHERE ${filter} ORDER BY ${time} LIMIT ${range.rowLimit}`,
-      parameters: p.values,
-    };
-  }
-  if (range.aggregate === "last") {
-    const selected = columns.map((column, index) => `${q(column)} AS pw_${index}`).join(", ");
-    const bucket = bucketExpression(dialect, epoch, range, p);
-    const partition = bucketExpression(dialect, epoch, range, p);
-    const filter = timeFilter(dialect, time, timeType, range, p);
-    const inner = `SELECT ${bucket} AS pw_bucket, ${selected}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${time} DESC) AS pw_rank FROM ${table} WHERE ${filter}`;
-    const outer = columns.map((_, index) => `pw_${index}`).join(", ");
-    return {
-      text: `SELECT pw_bucket, ${outer} FROM (${inner}) AS pw_ranked WHERE pw_rank = 1 ORDER BY pw_bucket`,
-      parameters: p.values,
-    };
-  }
-  const bucket = bucketExpression(dialect, epoch, range, p);
-  const aggregates = columns
-    .map((column, index) => `${aggregateOf(range.aggregate, q(column))} AS pw_${index}`)
-    .join(", ");
-  const filter = timeFilter(dialect, time, timeType, range, p);
-  return {
-    text: `SELECT ${bucket} AS pw_bucket, ${aggregates} FROM ${table} WHERE ${filter} GROUP BY 1 ORDER BY 1`,
     parameters: p.values,
   };
 }

@@ -11,7 +11,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { parseArgs } from "node:util";
 import {
   type ApprovalStore,
   type DecisionAnswer,
@@ -22,10 +21,34 @@ import {
 import { proposalDigest } from "../guard/proposal-digest.js";
 import { operatingSystemUser } from "../os-user.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
+import { integerFlag, parseFlags, stringFlag } from "./cli-flags.js";
 import { terminalSafe, terminalText } from "./terminal-text.js";
 
 const defaultFolder = ".plantwire/approvals";
-const folderOption = { dir: { type: "string", default: defaultFolder } } as const;
+const folderOption = { dir: stringFlag({ default: defaultFolder, nonBlank: true }) } as const;
+// A running `plantwire serve` that holds the folder is found through its discovery file; --serve names one outright.
+const serveOptions = {
+  serve: stringFlag({ nonBlank: true, hint: "http://127.0.0.1:8470" }),
+  "token-file": stringFlag({ nonBlank: true, hint: "~/.plantwire-token" }),
+} as const;
+
+const serveUsage = [
+  "  --serve URL         decide through this plantwire serve (else the one that holds --dir, if it runs)",
+  "  --token-file FILE   your API token for it (plantwire users token <name>); or set PLANTWIRE_TOKEN",
+  "With a running plantwire serve and a token, the decision goes to its guard over the API as the token's user.",
+].join("\n");
+
+/** The serve to go through (with the token), or undefined after printing why the folder is used instead. */
+async function throughServe(values: { dir: string; serve?: string; "token-file"?: string }, io: CliIo) {
+  const { serveTarget } = await import("../serve/serve-client.js");
+  const found = serveTarget({
+    dir: values.dir,
+    ...(values.serve ? { serve: values.serve } : {}),
+    ...(values["token-file"] ? { tokenFile: values["token-file"] } : {}),
+  });
+  if (found.note) io.err(`Note: ${found.note}\n`);
+  return found.target;
+}
 
 /** A value as one line of JSON (numbers bare, strings quoted), escaped; cut at `max` characters with a clear note. */
 function valueText(value: unknown, max?: number): string {
@@ -73,9 +96,11 @@ function noRunningGuard(store: ApprovalStore, proposal?: PendingProposal): strin
 export const proposalsCommand: CliCommand = {
   name: "proposals",
   summary: "List proposals waiting for approval",
-  usage: `Usage: plantwire proposals [--dir ${defaultFolder}]`,
+  usage: `Usage: plantwire proposals [--dir ${defaultFolder}] [--serve URL] [--token-file FILE]\n${serveUsage}`,
   async run(args, io) {
-    const { values } = parseArgs({ args: [...args], options: folderOption });
+    const { values } = parseFlags(args, { ...folderOption, ...serveOptions });
+    const target = await throughServe(values, io);
+    if (target) return (await import("../serve/serve-client.js")).listThroughServe(target, io);
     const store = fileApprovalStore(values.dir);
     const pending = store.pending();
     if (pending.length === 0) io.out("No proposals are waiting.\n");
@@ -139,25 +164,24 @@ function report(io: CliIo, ack: DecisionAnswer, decision: "approve" | "reject", 
 
 const decideOptions = {
   ...folderOption,
-  by: { type: "string" },
-  reason: { type: "string" },
-  "wait-ms": { type: "string", default: "10000" },
-  "result-wait-ms": { type: "string", default: "120000" },
+  ...serveOptions,
+  // --by names the person deciding: blank is refused as a usage error (exit 2) before anything is filed.
+  by: stringFlag({ required: true, nonBlank: true, hint: '"Alice Ng"' }),
+  reason: stringFlag(),
+  "wait-ms": integerFlag({ min: 1, max: 3_600_000, default: 10_000, unit: "ms" }),
+  "result-wait-ms": integerFlag({ min: 1, max: 86_400_000, default: 120_000, unit: "ms" }),
 } as const;
 
-const positive = (text: string) => (Number.isFinite(Number(text)) && Number(text) > 0 ? Number(text) : undefined);
-
 async function decide(args: readonly string[], io: CliIo, decision: "approve" | "reject"): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: decideOptions });
-  const id = positionals[0];
-  const by = values.by?.trim();
-  const waitMs = positive(values["wait-ms"]);
-  const resultWaitMs = positive(values["result-wait-ms"]);
-  if (!id || !by || waitMs === undefined || resultWaitMs === undefined) {
-    io.err(
-      `${decideUsage(decision)}\n${id && !by ? "--by must name the person deciding (it cannot be blank).\n" : ""}`,
-    );
-    return exitCodes.usage;
+  const { values, positionals } = parseFlags(args, decideOptions, { positionals: { names: ["<proposal id>"] } });
+  const id = positionals[0] as string;
+  const by = values.by.trim();
+  const waitMs = values["wait-ms"];
+  const resultWaitMs = values["result-wait-ms"];
+  const target = await throughServe(values, io);
+  if (target) {
+    const { decideThroughServe } = await import("../serve/serve-client.js");
+    return decideThroughServe(target, io, { id, decision, by, ...(values.reason ? { reason: values.reason } : {}) });
   }
   const store = fileApprovalStore(values.dir);
   const pending = store.pending().find((proposal) => proposal.id === id);
@@ -223,6 +247,7 @@ function decideUsage(decision: "approve" | "reject"): string {
     `Usage: plantwire ${decision} <proposal id> --by <your name>${decision === "reject" ? " [--reason <text>]" : ""} [--dir ${defaultFolder}] [--wait-ms 10000] [--result-wait-ms 120000]`,
     "  --wait-ms N         how long the guard may take to take the decision; after that it is taken back",
     "  --result-wait-ms N  once the guard has it, how long to wait for what it did",
+    serveUsage,
     decision === "approve"
       ? "Exit 0 when the running guard recorded the approval and, for the last approval, executed it (or recorded a first approval of two);"
       : "Exit 0 when the running guard recorded the rejection;",

@@ -1,28 +1,19 @@
 /**
- * `plantwire audit verify <file> [--key <key file>] [--anchor <url>]` checks an audit log's hash chain (and its
- * anchored head) and points at the first bad line; `plantwire audit recover <file> --reason … --by …` keeps a damaged
- * log as evidence and starts a new chain linked to it. The anchor's adapter is loaded only when --anchor is given.
+ * `plantwire audit verify <file> [--key <key file>] [--anchor <url>] [--no-head]` checks an audit log's hash chain
+ * (and its head, and its anchored head) and points at the first bad line; `plantwire audit recover <file> --reason …
+ * --by …` keeps a damaged log as evidence and starts a new chain linked to it. The anchor's adapter is loaded only
+ * when --anchor is given.
  */
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { AuditAnchor } from "../audit/audit-anchor.js";
 import { headFile } from "../audit/audit-inspect.js";
 import { loadAuditKey } from "../audit/audit-key.js";
 import { recoverAuditLog } from "../audit/audit-recover.js";
 import { type AuditVerification, verifyAuditLog, verifyAuditLogWithAnchor } from "../audit/audit-verify.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
+import { booleanFlag, CliUsageError, parseFlags, stringFlag } from "./cli-flags.js";
 
-class UsageError extends Error {}
-
-function parse(args: readonly string[], options: Record<string, { type: "string" }>) {
-  try {
-    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, strict: true, options });
-    if (positionals.length !== 1) throw new UsageError("Give exactly one audit log file.");
-    return { file: positionals[0] as string, values: values as Record<string, string | undefined> };
-  } catch (error) {
-    throw error instanceof UsageError ? error : new UsageError((error as Error).message);
-  }
-}
+const oneLog = { positionals: { names: ["<audit.jsonl>"] } } as const;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -33,7 +24,7 @@ async function openAnchor(spec: string): Promise<{ anchor: AuditAnchor; close():
   if (/^(mqtts?|wss?):\/\//i.test(spec)) {
     const url = new URL(spec);
     const topic = decodeURIComponent(url.pathname.replace(/^\//, ""));
-    if (!topic) throw new UsageError(`--anchor ${spec} names no topic: use mqtt://host:port/<topic>`);
+    if (!topic) throw new CliUsageError(`--anchor ${spec} names no topic: use mqtt://host:port/<topic>`);
     const { mqtt, mqttAuditAnchor } = await import("../../adapters/mqtt/index.js");
     const adapter = mqtt({
       url: `${url.protocol}//${url.host}`,
@@ -44,7 +35,7 @@ async function openAnchor(spec: string): Promise<{ anchor: AuditAnchor; close():
     return { anchor: mqttAuditAnchor(adapter, { topic }), close: () => adapter.close() };
   }
   if (!/^(postgres|postgresql|mysql|mariadb|sqlite|file):/i.test(spec)) {
-    throw new UsageError(
+    throw new CliUsageError(
       `--anchor ${spec}: use postgres://…?table=x, mysql://…?table=x, sqlite:<file>?table=x or mqtt://host:port/<topic>`,
     );
   }
@@ -78,13 +69,22 @@ function report(file: string, result: AuditVerification, anchorLabel: string | u
   }
   const keyed = result.keyed ? ", keyed (HMAC-SHA256)" : "";
   const anchor = result.anchor;
-  if (result.ok) io.out(`OK: ${result.records} records, chain intact${keyed} (${file}).\n`);
+  if (result.ok && result.withoutHead) {
+    io.out(
+      `CHAIN INTACT, END NOT CHECKED: ${result.records} records, chain intact${keyed} (${file}), checked without ` +
+        "its head file: records cut off the end, or the whole log replaced by an earlier copy, cannot be ruled out.\n",
+    );
+  } else if (result.ok) io.out(`OK: ${result.records} records, chain intact${keyed} (${file}).\n`);
   else if (anchor?.status === "mismatch" && result.problem.startsWith("anchor mismatch"))
     io.out(
       `ANCHOR MISMATCH at line ${result.line}: ${anchor.detail}. ${result.records} records verify on their own.\n`,
     );
   else io.out(`BROKEN at line ${result.line}: ${result.problem}. ${result.records} records before it verify.\n`);
-  if (!anchor || !anchorLabel) return result.ok ? exitCodes.ok : exitCodes.failure;
+  if (!result.ok && result.damage === "head-missing") {
+    io.out("For a copy handed over without its head file, check its chain with --no-head.\n");
+  }
+  const intact = !result.ok ? exitCodes.failure : result.withoutHead ? exitCodes.endNotChecked : exitCodes.ok;
+  if (!anchor || !anchorLabel) return intact;
   switch (anchor.status) {
     case "none":
       io.out(`ANCHOR EMPTY: nothing is anchored for this log on ${anchorLabel}, so its end cannot be checked.\n`);
@@ -98,36 +98,43 @@ function report(file: string, result: AuditVerification, anchorLabel: string | u
     case "mismatch":
       break;
   }
-  return result.ok ? exitCodes.ok : exitCodes.failure;
+  return intact;
 }
 
 export const auditVerifyCommand: CliCommand = {
   name: "audit verify",
   summary: "Verify an audit log's hash chain (with its key and anchor)",
   usage: [
-    "Usage: plantwire audit verify <audit.jsonl> [--key <key file>] [--anchor <url>]",
+    "Usage: plantwire audit verify <audit.jsonl> [--key <key file>] [--anchor <url>] [--no-head]",
     "  --key FILE    the key of a keyed log (readable by its owner only)",
     "  --anchor URL  compare with the head published to postgres://…?table=x, mysql://…?table=x,",
     "                sqlite:<file>?table=x (add &file=<path> for a copy) or mqtt://host:port/<topic>",
+    "  --no-head     check a copy handed over without its head file (<audit.jsonl>.head): the chain is",
+    "                verified, but records cut off the end cannot be ruled out (exit 4, never 0)",
     "Exit 0 when the chain is intact (and matches the anchor), 1 at the first altered, missing or reordered line,",
-    "when the key is needed, or when the anchor disagrees, is empty or cannot be read; 2 for a wrong command line.",
+    "when the key is needed, or when the anchor disagrees, is empty or cannot be read; 2 for a wrong command line;",
+    "4 with --no-head when the chain is intact but its end could not be checked.",
   ].join("\n"),
   async run(args, io) {
-    let file: string;
-    let values: Record<string, string | undefined>;
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        key: stringFlag({ hint: "audit.key" }),
+        anchor: stringFlag({ hint: "mqtt://host:1883/<topic>" }),
+        "no-head": booleanFlag(),
+      },
+      oneLog,
+    );
+    const file = positionals[0] as string;
     let opened: Awaited<ReturnType<typeof openAnchor>> | undefined;
     try {
-      ({ file, values } = parse(args, { key: { type: "string" }, anchor: { type: "string" } }));
       if (values.anchor !== undefined) opened = await openAnchor(values.anchor);
     } catch (error) {
-      if (!(error instanceof UsageError)) {
-        io.err(`${message(error)}\n`);
-        return exitCodes.failure;
-      }
-      io.err(`${error.message}\n${this.usage}\n`);
-      return exitCodes.usage;
+      if (CliUsageError.isInstance(error)) throw error;
+      io.err(`${message(error)}\n`);
+      return exitCodes.failure;
     }
-    if (!existsSync(file) && !existsSync(headFile(file))) {
+    if (!existsSync(file) && (values["no-head"] || !existsSync(headFile(file)))) {
       await opened?.close().catch(() => {});
       io.err(`No audit log at ${file}. Fix: give the file the guard writes (createGuard({ audit: "…" })).\n`);
       return exitCodes.failure;
@@ -135,7 +142,7 @@ export const auditVerifyCommand: CliCommand = {
     try {
       // The key first, so that whatever fails after it is the anchor's.
       const key = values.key === undefined ? undefined : loadAuditKey(values.key);
-      const options = key === undefined ? {} : { key };
+      const options = { ...(key === undefined ? {} : { key }), ...(values["no-head"] ? { withoutHead: true } : {}) };
       if (!opened) return report(file, verifyAuditLog(file, options), undefined, io);
       try {
         return report(file, await verifyAuditLogWithAnchor(file, opened.anchor, options), opened.anchor.label, io);
@@ -165,20 +172,20 @@ export const auditRecoverCommand: CliCommand = {
     "Run it only while no guard has the log open. Exit 0 on success, 1 on failure, 2 for a wrong command line.",
   ].join("\n"),
   async run(args, io) {
-    let file: string;
-    let values: Record<string, string | undefined>;
-    try {
-      ({ file, values } = parse(args, { reason: { type: "string" }, by: { type: "string" }, key: { type: "string" } }));
-      if (!values.reason?.trim()) throw new UsageError('Missing --reason "<what happened>" (not blank).');
-      if (!values.by?.trim()) throw new UsageError('Missing --by "<your name>" (not blank).');
-    } catch (error) {
-      io.err(`${(error as Error).message}\n${this.usage}\n`);
-      return exitCodes.usage;
-    }
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        reason: stringFlag({ required: true, nonBlank: true, hint: '"<what happened>"' }),
+        by: stringFlag({ required: true, nonBlank: true, hint: '"<your name>"' }),
+        key: stringFlag({ hint: "audit.key" }),
+      },
+      oneLog,
+    );
+    const file = positionals[0] as string;
     try {
       const { brokenFile, continues, record } = recoverAuditLog(file, {
-        reason: values.reason as string,
-        by: values.by as string,
+        reason: values.reason,
+        by: values.by,
         ...(values.key === undefined ? {} : { key: values.key }),
       });
       io.out(`Kept the old log as ${brokenFile} (with its head file).\n`);

@@ -5,13 +5,13 @@
  * control, zero-width and direction characters escaped.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { AuditRecord } from "../audit/audit-record.js";
 import { verifyAuditLog } from "../audit/audit-verify.js";
 import { type CliCommand, exitCodes } from "./cli-command.js";
+import { choiceFlag, integerFlag, parseFlags, stringFlag } from "./cli-flags.js";
 import { terminalSafe, terminalText } from "./terminal-text.js";
 
-const types = ["proposal", "decision", "attempt", "outcome", "recovery", "rejection", "note"];
+const types = ["proposal", "decision", "attempt", "outcome", "recovery", "rejection", "note"] as const;
 
 // A field the guard writes as a code (a type, a disposition, a decision): shown as is when it looks like one, quoted
 // otherwise, since a tampered line can hold anything until the chain check below says so.
@@ -101,17 +101,21 @@ export const auditShowCommand: CliCommand = {
     `  --type T     only records of this type: ${types.join(", ")}`,
     "  --tag NAME   only records about this tag",
     "  --key FILE   the key of a keyed log, to check its chain",
-    "Exit 0 when the chain is intact, 1 when it is broken (the line is named).",
+    "Exit 0 when the chain is intact, 1 when it is broken (the line is named), 2 for a wrong command line.",
   ].join("\n"),
   async run(args, io) {
-    let parsed: ReturnType<typeof parse>;
-    try {
-      parsed = parse(args);
-    } catch (error) {
-      io.err(`${(error as Error).message}\n${this.usage}\n`);
-      return exitCodes.usage;
-    }
-    const { file, last, type, tag, key } = parsed;
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        last: integerFlag({ min: 0, max: 1_000_000_000, default: 50 }),
+        type: choiceFlag(types),
+        tag: stringFlag({ hint: "speed" }),
+        key: stringFlag({ hint: "audit.key" }),
+      },
+      { positionals: { names: ["<audit.jsonl>"] } },
+    );
+    const file = positionals[0] as string;
+    const { last, type, tag, key } = values;
     if (!existsSync(file)) {
       io.err(`No audit log at ${file}. Fix: give the file the guard writes (createGuard({ audit: "…" })).\n`);
       return exitCodes.failure;
@@ -167,23 +171,3 @@ export const auditShowCommand: CliCommand = {
   },
 };
 
-function parse(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      last: { type: "string", default: "50" },
-      type: { type: "string" },
-      tag: { type: "string" },
-      key: { type: "string" },
-    },
-  });
-  const file = positionals[0];
-  if (!file) throw new Error("Missing the audit log file.");
-  const last = Number(values.last);
-  if (!Number.isInteger(last) || last < 0)
-    throw new Error(`--last "${values.last}" is not a whole number of records (0 for all).`);
-  if (values.type !== undefined && !types.includes(values.type))
-    throw new Error(`--type "${values.type}" is not a record type. Fix: use one of ${types.join(", ")}.`);
-  return { file, last, type: values.type, tag: values.tag, key: values.key };
-}

@@ -9,6 +9,11 @@ export interface CliIo {
    * not it is a terminal. @default standard input when it is a terminal, else nothing is read
    */
   input?: NodeJS.ReadableStream;
+  /**
+   * `out` is a terminal, so a live view may redraw in place (`watch`); when false it appends, for a pipe or a file.
+   * @default false
+   */
+  isTerminal?: boolean;
 }
 
 /** Exit codes scripts can rely on. */
@@ -20,6 +25,11 @@ export const exitCodes = {
   usage: 2,
   /** The configuration is invalid. */
   config: 3,
+  /**
+   * `audit verify --no-head`: the chain is intact, but without the head file records cut off the end cannot be
+   * ruled out. Never 0, so a script cannot take a copy without its head for a complete log.
+   */
+  endNotChecked: 4,
 } as const;
 
 /** One CLI command, e.g. `modbus probe`. */
@@ -30,6 +40,10 @@ export interface CliCommand {
   readonly summary: string;
   /** Usage and options, shown by `--help`. */
   readonly usage: string;
-  /** Runs the command with the arguments after its name; resolves with the exit code. */
+  /**
+   * Runs the command with the arguments after its name; resolves with the exit code. It may throw instead: a
+   * `CliUsageError` (from `parseFlags`, for a wrong command line) is exit 2, a `ConfigError` exit 3, anything else
+   * exit 1, each printed by `runCli`.
+   */
   run(args: readonly string[], io: CliIo): Promise<number>;
 }

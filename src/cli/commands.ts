@@ -36,6 +36,11 @@ export const commandEntries: readonly CommandEntry[] = [
     load: async () => (await import("./sim-command.js")).simCommand,
   },
   {
+    name: "doctor",
+    summary: "Check Node.js, the packages each feature needs (one npm i line), simulator ports and services",
+    load: async () => (await import("./doctor-command.js")).doctorCommand,
+  },
+  {
     name: "run",
     summary: "Run a glue script (.js/.mjs, or .ts with tsx installed)",
     load: async () => (await import("./run-command.js")).runCommand,
@@ -49,6 +54,11 @@ export const commandEntries: readonly CommandEntry[] = [
     name: "watch",
     summary: "Watch a site live as a table",
     load: async () => (await import("./read-commands.js")).watchCommand,
+  },
+  {
+    name: "serve",
+    summary: "Run a site (adapters, guard, loops) and serve its operator console and API",
+    load: async () => (await import("./serve-command.js")).serveCommand,
   },
   {
     name: "proposals",
@@ -80,6 +90,19 @@ export const commandEntries: readonly CommandEntry[] = [
     summary: "Show an audit log, one line per record, and check its chain",
     load: async () => (await import("./audit-show.js")).auditShowCommand,
   },
+  // The console's people: one module for all six, loaded only when one is chosen.
+  ...adapterCommands(
+    "users",
+    [
+      ["users add", "Add a person who may use the console, with a role"],
+      ["users passwd", "Set a person's password (their console sessions end)"],
+      ["users role", "Change a person's role (their console sessions end)"],
+      ["users remove", "Remove a person and their API tokens (their sessions end)"],
+      ["users list", "List the people, their roles and their API token ids"],
+      ["users token", "Make an API token for a person (shown once), or revoke their tokens"],
+    ],
+    async () => (await import("./users-command.js")).usersCommands,
+  ),
   ...adapterCommands(
     "modbus",
     [["modbus probe", "Read a register range and show every type and word order side by side"]],

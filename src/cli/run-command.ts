@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { MissingDependencyError } from "../errors.js";
 import { type CliCommand, exitCodes } from "./cli-command.js";
+import { parseFlags } from "./cli-flags.js";
 
 type TsImport = (specifier: string, parent: string) => Promise<unknown>;
 
@@ -14,13 +15,13 @@ export const runCommand: CliCommand = {
   name: "run",
   summary: "Run a glue script (.js/.mjs, or .ts with tsx installed)",
   usage:
-    "Usage: plantwire run <script.js|script.mjs|script.ts>\nThe script keeps running as long as its loops do; stop it with Ctrl+C (its shutdown handlers run).",
+    "Usage: plantwire run <script.js|script.mjs|script.ts> [-- <the script's own arguments>]\n" +
+    "The script keeps running as long as its loops do; stop it with Ctrl+C or SIGTERM: shutdownOnSignals() handles\n" +
+    "both, so its loops finish and its audit and adapters close. Exit 0 when the script ends, 1 when it throws or\n" +
+    "the file is missing, 2 for a wrong command line.",
   async run(args, io) {
-    const file = args[0];
-    if (!file) {
-      io.err(`${this.usage}\n`);
-      return exitCodes.usage;
-    }
+    const { positionals } = parseFlags(args, {}, { positionals: { names: ["<script>"], optional: Infinity } });
+    const file = positionals[0] as string;
     const path = resolve(file);
     if (!existsSync(path)) {
       io.err(`No script at ${path}.\n`);

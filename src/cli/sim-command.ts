@@ -2,12 +2,18 @@
  * `plantwire sim`: the plant simulator, serving the pumping station over every protocol until Ctrl+C. Faults can be
  * switched on at start, at set times, and by commands typed while it runs.
  */
+
+import { isIP } from "node:net";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { MissingDependencyError } from "../errors.js";
 import { describeFaultWindow, type FaultSchedule, type FaultWindow, parseFaultWindow } from "../sim/fault-schedule.js";
 import { isPumpFault, type PumpFault, pumpFaults } from "../sim/pump-station-model.js";
 import type { SimulatorConsole } from "../sim/simulator-console.js";
+import { defaultSimulatorHost, listenWarning, SimulatorListenError, viewPackages } from "../sim/simulator-network.js";
+import type { StationView } from "../sim/station-tag-map-files.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
+import { type StopWait, untilStopped } from "./cli-signals.js";
 
 const options = {
   seed: { type: "string", default: "7" },
@@ -25,12 +31,13 @@ const options = {
   fault: { type: "string", multiple: true },
   "fault-at": { type: "string", multiple: true },
   "duration-ms": { type: "string" },
+  listen: { type: "string", default: defaultSimulatorHost },
 } as const;
 
 const usage = `Usage: plantwire sim [--seed 7] [--speedup 1] [--modbus-port 5020] [--opcua-port 4840] [--mqtt-port 1884]
                      [--historian ./plantwire-sim.db] [--no-modbus] [--no-opcua] [--no-mqtt] [--no-sparkplug]
                      [--no-historian] [--fault <fault>]... [--fault-at <fault>@<seconds>[-<seconds>]]...
-                     [--no-input] [--duration-ms N]
+                     [--no-input] [--duration-ms N] [--listen 127.0.0.1]
   --fault <fault>               switch a fault on from the start (repeatable)
   --fault-at <fault>@<s>        switch it on <s> seconds after start (repeatable)
   --fault-at <fault>@<s>-<e>    switch it on at <s> seconds and off again at <e>
@@ -39,14 +46,17 @@ const usage = `Usage: plantwire sim [--seed 7] [--speedup 1] [--modbus-port 5020
   --modbus-port, --opcua-port, --mqtt-port
                                 0 picks a free port
   --no-input                    do not read typed commands (standard input is left alone)
-  --duration-ms N               stop after N milliseconds (default: run until Ctrl+C)
+  --duration-ms N               stop after N milliseconds (default: run until Ctrl+C or SIGTERM)
+  --listen <address>            the address every view listens on (default 127.0.0.1, this machine only);
+                                anything else, such as 0.0.0.0, lets other machines read and WRITE the station
+                                and prints a warning
 Faults: ${pumpFaults.join(", ")}.
 While it runs in a terminal, type a command and Enter: "fault <name> on|off", "faults" (each fault, whether it
 is on, and the switches scheduled), "help", "quit". Standard input is not read when it is not a terminal or when
 the simulator starts in the terminal's background (&); --no-input never reads it.
-Serves on 127.0.0.1 only; Sparkplug B shares the MQTT broker (--no-mqtt turns both off). Writes to the speed
+Serves on 127.0.0.1 only unless --listen says otherwise; Sparkplug B shares the MQTT broker (--no-mqtt turns both off). Writes to the speed
 setpoint (Modbus holding 0, OPC UA ns=1;s=PumpStation.speedSetpoint, Sparkplug DCMD speedSetpoint) change the
-process. Stops on Ctrl+C, on "quit", or after --duration-ms.`;
+process. Stops on Ctrl+C, SIGTERM, "quit", or after --duration-ms, and removes its temporary files.`;
 
 function usageError(io: CliIo, message: string): number {
   io.err(`${message}\n\n${usage}\n`);
@@ -81,6 +91,14 @@ function numbers(values: Values) {
   return { parsed };
 }
 
+/** The other way out when packages are missing: the flags that leave out the views needing them. */
+function withoutViews(missing: readonly string[]): string {
+  const flags = (Object.entries(viewPackages) as [StationView, readonly string[]][])
+    .filter(([, packages]) => packages.some((name) => missing.includes(name)))
+    .map(([view]) => `--no-${view}`);
+  return `Or start without the views that need them: plantwire sim ${flags.join(" ")}`;
+}
+
 function isPort(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 65535;
 }
@@ -110,6 +128,10 @@ export const simCommand: CliCommand = {
     const checked = numbers(values);
     if (checked.error !== undefined) return usageError(io, checked.error);
     const number = checked.parsed;
+    const host = values.listen.trim();
+    if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) {
+      return usageError(io, `--listen "${values.listen}": give an IP address or a host name, e.g. --listen 127.0.0.1`);
+    }
 
     const { startPlantSimulator } = await import("../sim/plant-simulator.js");
     const { stationSparkplugDevice, stationSparkplugGroup, stationSparkplugNode } = await import(
@@ -118,15 +140,40 @@ export const simCommand: CliCommand = {
     const { stationTagMapFile } = await import("../sim/station-tag-map-files.js");
     const { scheduleFaults } = await import("../sim/fault-schedule.js");
     const { simulatorConsoleHint, startSimulatorConsole, terminalInput } = await import("../sim/simulator-console.js");
-    const simulator = await startPlantSimulator({
-      seed: number.seed,
-      speedup: number.speedup,
-      modbus: values["no-modbus"] ? false : { port: number["modbus-port"] },
-      opcua: values["no-opcua"] ? false : { port: number["opcua-port"] },
-      mqtt: values["no-mqtt"] ? false : { port: number["mqtt-port"] },
-      sparkplug: !values["no-sparkplug"],
-      historian: values["no-historian"] ? false : { file: values.historian },
+    const warning = listenWarning(host);
+    if (warning) io.err(`${warning}\n`);
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
     });
+    // Ctrl+C, SIGTERM (systemd, containers, kill) and a closed output all stop it the same graceful way, also while
+    // the views are still starting (OPC UA takes a while): it then stops as soon as they are up, and cleans up.
+    const signals: StopWait = untilStopped();
+    void signals.stopped.then(() => stop());
+    let simulator: Awaited<ReturnType<typeof startPlantSimulator>>;
+    try {
+      simulator = await startPlantSimulator({
+        seed: number.seed,
+        speedup: number.speedup,
+        host,
+        modbus: values["no-modbus"] ? false : { port: number["modbus-port"] },
+        opcua: values["no-opcua"] ? false : { port: number["opcua-port"] },
+        mqtt: values["no-mqtt"] ? false : { port: number["mqtt-port"] },
+        sparkplug: !values["no-sparkplug"],
+        historian: values["no-historian"] ? false : { file: values.historian },
+      });
+    } catch (error) {
+      signals.cancel();
+      if (error instanceof SimulatorListenError) {
+        io.err(`${error.commandLineMessage()}\n`);
+        return exitCodes.failure;
+      }
+      if (MissingDependencyError.isInstance(error)) {
+        io.err(`${error.message}\n${withoutViews(error.packageNames)}\n`);
+        return exitCodes.failure;
+      }
+      throw error;
+    }
     // Switches run one at a time, in the order asked (scheduled or typed): "comms-loss" suspends and resumes
     // servers, which must not overlap.
     let switching = Promise.resolve();
@@ -135,10 +182,6 @@ export const simCommand: CliCommand = {
       switching = done.catch(() => {});
       return done;
     };
-    let stop = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
     let schedule: FaultSchedule | undefined;
     let commands: SimulatorConsole | undefined;
     let duration: NodeJS.Timeout | undefined;
@@ -173,11 +216,10 @@ export const simCommand: CliCommand = {
         });
         io.out(`${simulatorConsoleHint}\n`);
       }
-      process.once("SIGINT", stop);
       if (number["duration-ms"] !== undefined) duration = setTimeout(stop, number["duration-ms"]);
       await stopped;
     } finally {
-      process.off("SIGINT", stop);
+      signals.cancel();
       clearTimeout(duration);
       schedule?.cancel();
       await commands?.close();

@@ -1,5 +1,6 @@
 /** The write guard's public shape: its options, what proposals and decisions take, its status. */
 import type { AuditLog } from "../audit/audit-log.js";
+import type { Logger } from "../logger.js";
 import type { Plant } from "../plant.js";
 import type { TagDefinitions, TagName } from "../tags.js";
 import type { ApprovalStore } from "./approval-store.js";
@@ -33,6 +34,14 @@ export interface GuardOptions<TTags extends TagDefinitions> {
    */
   allowSameProcessApproval?: boolean;
   /**
+   * The login door: `approve()`/`reject()` in this process accept a decision that carries a logged-in person's identity
+   * (`DecideOptions.identity`, set by `plantwire serve` after its own authentication of the person: a console login
+   * or an API token). Only such decisions; any other approval from this process is still refused as "same-process".
+   * Whoever holds this guard object can decide, so never hand it to proposers: loops get `proposerOnly(guard)`.
+   * @default false
+   */
+  loginDecisions?: boolean;
+  /**
    * Refuses approvals filed by the guard's own OS user (the owner of the decision file), and counts two approvals
    * from one OS login as one person for two-person tags. Turn it on where the deployment separates them (a service
    * user proposes; approvers decide as themselves, see docs/deploy.md): then a script running as the service user
@@ -50,6 +59,11 @@ export interface GuardOptions<TTags extends TagDefinitions> {
    * `{ notes: { channel: bus.messageOutput({ topics: ["site/notes"] }), perMinute: 2 } }`. Sent with `guard.send()`.
    */
   outputs?: OutputPolicies;
+  /**
+   * Where the guard logs: each proposal's state, decisions and rejected model answers at debug (the audit log is the
+   * record; this is for following along). Any object with debug/info/warn/error. @default the plant's logger
+   */
+  logger?: Logger;
   /** @default Date.now */
   now?: () => number;
 }
@@ -66,6 +80,19 @@ export interface DecideOptions {
   by: string;
   /** The digest of the proposal as shown to the person; when given, it must match. */
   digest?: string;
+  /**
+   * The logged-in person behind the decision (the guard's `loginDecisions` door): through which door, the login
+   * (which must equal `by`) and the client address. Recorded in the audit as the decider's identity.
+   */
+  identity?: LoginIdentity;
+}
+
+/** A person a serving process logged in: the console (a session) or a client with an API token (the CLI, an API). */
+export interface LoginIdentity {
+  readonly via: "console" | "cli" | "api";
+  readonly login: string;
+  /** The client's address, e.g. "127.0.0.1". */
+  readonly client?: string;
 }
 
 /** Where the guard stands, for status pages and metrics. */

@@ -92,6 +92,10 @@ export interface ProposalOrigin {
   readonly prompt?: string;
   /** Or its hash, when the caller already has it. */
   readonly promptHash?: string;
+  /** Where a proposal came from outside a loop, e.g. "mcp:claude-desktop" (an MCP client, by the name it gave). */
+  readonly source?: string;
+  /** The person whose credentials the proposal came with (an API token's user), not a decider. */
+  readonly user?: string;
 }
 
 /** A proposed write of one value to one tag. */

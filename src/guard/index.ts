@@ -34,12 +34,14 @@ export type {
   Verdict,
 } from "./guard-types.js";
 export { type DigestFields, proposalDigest } from "./proposal-digest.js";
+export { type ProposerGuard, proposerOnly } from "./proposer-only.js";
 export { valueProblem } from "./value-check.js";
 export {
   createGuard,
   type DecideOptions,
   type GuardOptions,
   type GuardStatus,
+  type LoginIdentity,
   type ProposeOptions,
   type WriteGuard,
 } from "./write-guard.js";

@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import { AuditLog } from "../audit/audit-log.js";
 import { sha256 } from "../audit/audit-record.js";
 import { ApprovalError, ConfigError } from "../errors.js";
+import { resolveLogger } from "../logger.js";
 import { operatingSystemUser } from "../os-user.js";
 import type { TagDefinitions } from "../tags.js";
 import { type ApprovalStore, fileApprovalStore, memoryApprovalStore } from "./approval-store.js";
@@ -35,6 +36,7 @@ export type {
   DecideOptions,
   GuardOptions,
   GuardStatus,
+  LoginIdentity,
   ProposeOptions,
   RejectedAnswer,
   WriteGuard,
@@ -46,6 +48,7 @@ const keptRawText = 4000;
 export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<TTags>): WriteGuard<TTags> {
   const { plant } = options;
   const now = options.now ?? Date.now;
+  const logger = resolveLogger(options.logger ?? plant.logger);
   const mode = options.mode ?? "approval";
   const ttl = options.proposalTtlMs ?? 300_000;
   const identity = randomUUID();
@@ -64,6 +67,7 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
   const ownsAudit = typeof options.audit === "string";
   const audit = typeof options.audit === "string" ? AuditLog.open(options.audit, { now }) : options.audit;
   const allowSameProcess = options.allowSameProcessApproval === true;
+  const loginDoor = options.loginDecisions === true;
   const separateApproverUsers = options.separateApproverUsers === true;
   let closed = false;
   let locks: DeviceLocks | undefined;
@@ -129,11 +133,26 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
     return { via: "api", pid: process.pid, osUser: operatingSystemUser() };
   };
 
+  /** The login door's identity, read once into plain fields; undefined when the decision carries none. */
+  function loginIdentity(given: DecideOptions["identity"]): DeciderIdentity | undefined {
+    if (given === undefined) return undefined;
+    const text = (value: unknown, max: number) => (typeof value === "string" ? value.trim().slice(0, max) : "");
+    const [via, login, client] = [text(given?.via, 10), text(given?.login, 200), text(given?.client, 100)];
+    return {
+      via: via === "console" || via === "cli" ? via : "api",
+      login,
+      ...(client ? { client } : {}),
+      pid: process.pid,
+      osUser: operatingSystemUser(),
+    };
+  }
+
   async function decide(id: string, decision: "approve" | "reject", options: DecideOptions, reason?: string) {
     refuseWhenClosed(id);
     const by = typeof options?.by === "string" ? options.by.trim() : "";
     const proposal = book.get(id);
-    const who = apiIdentity();
+    const login = loginIdentity(options?.identity);
+    const who = login ?? apiIdentity();
     if (!by) {
       decider.refuse(id, "blank-approver", "the decision names no person (by)", undefined, who);
       throw new DecisionRefused(
@@ -150,7 +169,8 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
         `No proposal ${id} here. Run "plantwire proposals" to list pending ones.`,
       );
     }
-    if (options.digest !== undefined && options.digest !== proposal.digest) {
+    // A logged-in person decides on what the console or CLI showed: the digest is required, not only checked.
+    if ((options.digest !== undefined || login) && options.digest !== proposal.digest) {
       decider.refuse(id, "digest-mismatch", "the decision was made on something other than this proposal", by, who);
       throw new DecisionRefused(
         id,
@@ -158,7 +178,14 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
         `Proposal ${id} changed from what was shown; show it again and decide on that.`,
       );
     }
-    if (decision === "approve" && !allowSameProcess) {
+    if (login && (!loginDoor || !login.login || login.login !== by)) {
+      const detail = !loginDoor
+        ? "this guard takes no logged-in decisions (create it with loginDecisions: true)"
+        : "the decision's person (by) is not its logged-in user";
+      decider.refuse(id, "same-process", detail, by, who);
+      throw new DecisionRefused(id, "same-process", `Proposal ${id}: ${detail}.`);
+    }
+    if (decision === "approve" && !allowSameProcess && !login) {
       decider.refuse(id, "same-process", "approved through the API of the process that proposed it", by, who);
       throw new DecisionRefused(
         id,
@@ -166,7 +193,15 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
         `Proposal ${id} cannot be approved by the process that proposed it. A person approves it with "plantwire approve ${id} --by <name>" (or create the guard with allowSameProcessApproval: true where a person stands behind this call).`,
       );
     }
-    return decider.apply(proposal, { decision, by, identity: who, ...(reason ? { reason } : {}) }, now());
+    const decided = await decider.apply(
+      proposal,
+      { decision, by, identity: who, ...(reason ? { reason } : {}) },
+      now(),
+    );
+    logger.debug(
+      `guard: proposal ${id} (${decided.tag}) ${decision === "approve" ? "approved" : "rejected"} by ${by}: ${decided.state}`,
+    );
+    return decided;
   }
 
   /** Reads the options once into plain text fields: a getter cannot pass the check with one reason and record another. */
@@ -181,12 +216,16 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
     const [loop, modelId, prompt, promptHash] = [given?.loop, given?.modelId, given?.prompt, given?.promptHash].map(
       text,
     );
+    // Capped: a client's self-given name (an MCP client's) reaches the audit and the console.
+    const [source, user] = [given?.source, given?.user].map((value) => text(value)?.slice(0, 120));
     return {
       reason,
       ...(loop !== undefined ? { loop } : {}),
       ...(modelId !== undefined ? { modelId } : {}),
       ...(prompt !== undefined ? { prompt } : {}),
       ...(promptHash !== undefined ? { promptHash } : {}),
+      ...(source !== undefined ? { source } : {}),
+      ...(user !== undefined ? { user } : {}),
     };
   }
 
@@ -205,6 +244,12 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
           if (!audit.failure) throw error;
           created.push(await proposeOne(tag, value, origin, snapshot));
         }
+      }
+      for (const proposal of created) {
+        const failed = proposal.verdicts.filter((verdict) => !verdict.passed).map((verdict) => verdict.code);
+        logger.debug(
+          `guard: proposal ${proposal.id} ${proposal.tag} = ${JSON.stringify(proposal.value) ?? String(proposal.value)}: ${proposal.state}${failed.length > 0 ? ` (${failed.join(", ")})` : ""}${origin.loop ? `, from loop ${origin.loop}` : ""}`,
+        );
       }
       return created;
     },
@@ -230,11 +275,16 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
       if (audit.failure) return;
       const raw = String(answer.rawText);
       const promptHash = origin.promptHash ?? (origin.prompt ? sha256(origin.prompt) : undefined);
+      logger.debug(
+        `guard: model answer rejected${origin.loop ? ` in loop ${origin.loop}` : ""}: ${String(answer.message).split("\n")[0]}`,
+      );
       audit.append({
         type: "rejection",
         ...(origin.loop ? { loop: origin.loop } : {}),
         ...(origin.modelId ? { modelId: origin.modelId } : {}),
         ...(promptHash ? { promptHash } : {}),
+        ...(typeof origin.source === "string" ? { source: origin.source.slice(0, 120) } : {}),
+        ...(typeof origin.user === "string" ? { user: origin.user.slice(0, 120) } : {}),
         error: String(answer.message).split("\n")[0],
         issues: answer.issues.slice(0, 50).map((issue) => String(issue).slice(0, 500)),
         rawText: raw.slice(0, keptRawText),

@@ -36,6 +36,23 @@ export class BudgetTracker {
     if (tokens > 0) this.#tokens.push({ time, tokens });
   }
 
+  /**
+   * The tightest limit set, with what is used of it in its window (calls in the last hour, else tokens in the last
+   * day); undefined without limits.
+   */
+  spent(): { used: number; limit: number; unit: "calls per hour" | "tokens per day" } | undefined {
+    this.exceeded(); // drops what fell out of the windows
+    const { modelCallsPerHour, tokensPerDay } = this.#budget;
+    if (modelCallsPerHour !== undefined) {
+      return { used: this.#calls.length, limit: modelCallsPerHour, unit: "calls per hour" };
+    }
+    if (tokensPerDay !== undefined) {
+      const used = this.#tokens.reduce((sum, entry) => sum + entry.tokens, 0);
+      return { used, limit: tokensPerDay, unit: "tokens per day" };
+    }
+    return undefined;
+  }
+
   /** Undefined while within budget, else why not and when it frees up. */
   exceeded(): { reason: string; resumesAt: number } | undefined {
     const now = this.#now();

@@ -11,6 +11,17 @@ import type { Loop, LoopMetrics } from "./loop-runner.js";
 
 type PromClient = typeof import("prom-client");
 
+/**
+ * What {@link metricsRegistry} gives back. At run time it is a prom-client `Registry` (cast it to merge it into
+ * your own); the type names only the part callers use, so the package's types never require prom-client.
+ */
+export interface MetricsRegistry {
+  /** The metrics in the Prometheus text format. */
+  metrics(): Promise<string>;
+  /** The content type to serve them with. */
+  readonly contentType: string;
+}
+
 /** Options of {@link serveMetrics}. */
 export interface MetricsOptions<TTags extends TagDefinitions> {
   loops: readonly Loop[];
@@ -43,7 +54,7 @@ function snakeCase(name: string): string {
 /** Builds a registry whose metrics are read from the loops and the plant at scrape time. */
 export async function metricsRegistry<TTags extends TagDefinitions>(
   options: Omit<MetricsOptions<TTags>, "port" | "host">,
-) {
+): Promise<MetricsRegistry> {
   const prom = await loadOptionalDependency<PromClient>("prom-client", "The metrics endpoint");
   const registry = new prom.Registry();
   for (const [field, help] of counters) {

@@ -3,134 +3,39 @@
  * run when its trigger fires, never overlapping itself, within its budget, proposing writes only through the guard.
  */
 import { BudgetExceededError, ConfigError, PlantwireError } from "../errors.js";
-import type { Proposal, ProposalState } from "../guard/guard-types.js";
-import type { ProposeOptions, WriteGuard } from "../guard/write-guard.js";
+import { type Logger, logFailure, resolveLogger } from "../logger.js";
 import type { ModelOutputError } from "../model/model-errors.js";
-import type { Model, ModelUsage } from "../model/model-types.js";
+import type { ModelUsage } from "../model/model-types.js";
 import type { Plant } from "../plant.js";
-import type { Snapshot } from "../sample.js";
-import type { TagDefinitions, TagName } from "../tags.js";
-import { BudgetTracker, budgetedModel, type LoopBudget } from "./loop-budget.js";
-import { type LoopClock, systemClock } from "./loop-clock.js";
-import type { Trigger, TriggerCause } from "./loop-triggers.js";
+import type { TagDefinitions } from "../tags.js";
+import { BudgetTracker, budgetedModel } from "./loop-budget.js";
+import { systemClock } from "./loop-clock.js";
+import type { TriggerCause } from "./loop-triggers.js";
 import { readOnlySnapshot, readOnlyTags } from "./read-only-tags.js";
+import { emptyMetrics, type Loop, type LoopOptions, type LoopStatus } from "./loop-types.js";
 
-/** What a run gets. */
-export interface LoopRunContext<TTags extends TagDefinitions> {
-  readonly loop: string;
-  /** A snapshot read when the run started. */
-  readonly snapshot: Snapshot<TTags>;
-  readonly cause: TriggerCause<TTags>;
-  /** The loop's model, budgeted: a call over budget throws BudgetExceededError and pauses the loop. */
-  readonly model: Model | undefined;
-  /** Proposes writes through the loop's guard (with the loop and model filled in). */
-  propose(values: { readonly [K in TagName<TTags>]?: unknown }, options: ProposeOptions): Promise<Proposal[]>;
-  /** Aborted when the loop is stopped and the run is abandoned. */
-  readonly signal: AbortSignal;
-}
-
-/** Options of {@link createLoop}. */
-export interface LoopOptions<TTags extends TagDefinitions> {
-  /** A short name for status, metrics and the audit, e.g. "pump7-speed-advisor". */
-  name: string;
-  trigger: Trigger<TTags>;
-  run(context: LoopRunContext<TTags>): unknown | Promise<unknown>;
-  /** When the trigger fires during a run: skip it, or queue it (at most `queueLimit`). @default "skip" */
-  overlap?: "skip" | "queue";
-  /** @default 10 */
-  queueLimit?: number;
-  model?: Model;
-  /** The guard that proposals go through. Without one, `propose` throws. */
-  guard?: WriteGuard<TTags>;
-  budget?: LoopBudget;
-  /** Errors from runs and triggers. @default console.error */
-  onError?: (error: unknown) => void;
-  /**
-   * The clock the trigger and the budget run on: a virtual clock replays recorded data or runs an accelerated
-   * simulation in plant time. Cron triggers follow the wall clock regardless. @default the system clock
-   */
-  clock?: LoopClock;
-  /** The time for budgets and metrics. @default clock.now */
-  now?: () => number;
-}
-
-/** A loop's state. */
-export interface LoopStatus {
-  readonly state: "stopped" | "idle" | "running" | "paused";
-  readonly reason?: string;
-}
-
-/** Counters for dashboards and the Prometheus endpoint. */
-export interface LoopMetrics {
-  runs: number;
-  failedRuns: number;
-  skippedRuns: number;
-  pausedRuns: number;
-  modelRequests: number;
-  /** Model answers that failed validation (each one `rejection` record in the guard's audit). */
-  rejectedAnswers: number;
-  promptTokens: number;
-  cachedTokens: number;
-  completionTokens: number;
-  lastRunMs: number;
-  totalRunMs: number;
-  proposals: Record<ProposalState, number>;
-}
-
-/** A running loop. */
-export interface Loop {
-  readonly name: string;
-  /** Starts the trigger. */
-  start(): Promise<void>;
-  /** Runs once now, as if triggered (skipped or queued like any trigger). */
-  trigger(cause?: Partial<TriggerCause>): void;
-  /** Stops the trigger, waits up to `abandonAfterMs` for the current run, then aborts it. @default 10000 */
-  stop(options?: { abandonAfterMs?: number }): Promise<void>;
-  status(): LoopStatus;
-  metrics(): Readonly<LoopMetrics>;
-  /** Resolves when no run is active or queued. */
-  idle(): Promise<void>;
-}
-
-function emptyMetrics(): LoopMetrics {
-  const proposals = {
-    rejected: 0,
-    shadowed: 0,
-    pending: 0,
-    approved: 0,
-    declined: 0,
-    refused: 0,
-    superseded: 0,
-    abandoned: 0,
-    executed: 0,
-  };
-  return {
-    runs: 0,
-    failedRuns: 0,
-    skippedRuns: 0,
-    pausedRuns: 0,
-    modelRequests: 0,
-    rejectedAnswers: 0,
-    promptTokens: 0,
-    cachedTokens: 0,
-    completionTokens: 0,
-    lastRunMs: 0,
-    totalRunMs: 0,
-    proposals,
-  };
-}
+export type {
+  Loop,
+  LoopGuard,
+  LoopMetrics,
+  LoopOptions,
+  LoopReport,
+  LoopRunContext,
+  LoopStatus,
+} from "./loop-types.js";
 
 /** Creates a loop over a plant. Call `start()` to arm its trigger. */
 export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, options: LoopOptions<TTags>): Loop {
   const clock = options.clock ?? systemClock;
   const now = options.now ?? clock.now;
-  const reportError = options.onError ?? ((error: unknown) => console.error(`[plantwire loop ${options.name}]`, error));
+  const logger = resolveLogger(options.logger ?? plant.logger);
+  const reportError = options.onError ?? ((error: unknown) => logFailure(logger, `loop "${options.name}"`, error));
   /** A throwing error handler must not turn into an unhandled rejection. */
   const onError = (error: unknown) => {
     try {
       reportError(error);
     } catch (handlerError) {
-      console.error(`[plantwire loop ${options.name}] onError threw`, handlerError);
+      logFailure(logger, `loop "${options.name}": its onError handler threw`, handlerError);
     }
   };
   const metrics = emptyMetrics();
@@ -153,6 +58,11 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
   };
   const model = options.model ? budgetedModel(options.model, tracker, countUsage, recordRejected) : undefined;
   let status: LoopStatus = { state: "stopped" };
+  // A person's pause outlasts whatever runs report; only resume() ends it.
+  let pausedBy: string | undefined;
+  let lastRunAt: number | undefined;
+  let lastError: string | undefined;
+  let lastRunFailed = false;
   let stopTrigger: (() => Promise<void>) | undefined;
   let active: Promise<void> | undefined;
   let controller = new AbortController();
@@ -164,10 +74,12 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
     for (const resolve of idleWaiters.splice(0)) resolve();
   };
 
-  /** A stopped loop stays stopped, whatever its last run reports. */
+  /** A stopped loop stays stopped, and a paused one paused, whatever its last run reports. */
   const setStatus = (next: LoopStatus) => {
-    if (status.state !== "stopped") status = next;
+    if (status.state !== "stopped" && pausedBy === undefined) status = next;
   };
+  const errorText = (error: unknown) =>
+    (PlantwireError.isInstance(error) ? `${error.code}: ${error.message}` : String(error)).split("\n")[0] ?? "";
 
   async function runOnce(cause: TriggerCause<TTags>): Promise<void> {
     const over = tracker.exceeded();
@@ -182,7 +94,9 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
     setStatus({ state: "running", reason: cause.trigger });
     const runSignal = controller.signal;
     const started = now();
+    lastRunAt = started;
     metrics.runs++;
+    logger.debug(`loop "${options.name}": run ${metrics.runs} started (${cause.trigger})`);
     try {
       const snapshot = readOnlySnapshot(await plant.read(), sealedTags);
       await options.run({
@@ -217,12 +131,17 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
         },
       });
       setStatus({ state: "idle" });
+      lastRunFailed = false;
+      logger.debug(`loop "${options.name}": run ${metrics.runs} finished in ${now() - started} ms`);
     } catch (error) {
       if (BudgetExceededError.isInstance(error)) {
         metrics.pausedRuns++;
         setStatus({ state: "paused", reason: `budget: ${error.message}` });
+        logger.debug(`loop "${options.name}": paused by its budget: ${error.message}`);
       } else {
         metrics.failedRuns++;
+        lastRunFailed = true;
+        lastError = errorText(error);
         setStatus({
           state: "idle",
           reason: `last run failed: ${PlantwireError.isInstance(error) ? error.code : "error"}`,
@@ -237,6 +156,10 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
 
   function fire(cause: TriggerCause<TTags>): void {
     if (status.state === "stopped") return;
+    if (pausedBy !== undefined) {
+      metrics.pausedRuns++;
+      return;
+    }
     if (active) {
       if ((options.overlap ?? "skip") === "queue" && queue.length < (options.queueLimit ?? 10)) queue.push(cause);
       else metrics.skippedRuns++;
@@ -258,7 +181,7 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
     name: options.name,
     async start() {
       if (status.state !== "stopped") return;
-      status = { state: "idle" };
+      status = pausedBy !== undefined ? { state: "paused", reason: `paused by ${pausedBy}` } : { state: "idle" };
       controller = new AbortController();
       stopTrigger = await options.trigger.start({ plant, clock, fire, onError });
     },
@@ -290,6 +213,31 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
       }
     },
     status: () => status,
+    pause(by = "a person") {
+      pausedBy = String(by).slice(0, 200) || "a person";
+      if (status.state !== "stopped") status = { state: "paused", reason: `paused by ${pausedBy}` };
+    },
+    resume() {
+      if (pausedBy === undefined) return;
+      pausedBy = undefined;
+      if (status.state !== "stopped") status = { state: active ? "running" : "idle" };
+    },
+    report() {
+      const budget = tracker.spent();
+      return {
+        name: options.name,
+        state: status.state,
+        ...(status.reason ? { reason: status.reason } : {}),
+        trigger: options.trigger.description,
+        ...(lastRunAt !== undefined ? { lastRunAt } : {}),
+        lastRunFailed,
+        ...(lastError !== undefined ? { lastError } : {}),
+        ...(pausedBy !== undefined ? { pausedBy } : {}),
+        ...(budget ? { budget } : {}),
+        modelCalls: metrics.modelRequests,
+        tokens: metrics.promptTokens + metrics.completionTokens,
+      };
+    },
     metrics: () => metrics,
     idle: () =>
       active || queue.length > 0 ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve(),

@@ -3,6 +3,7 @@
  * (which flushes and closes the audit log), close the adapters. A second signal exits at once.
  */
 import type { WriteGuard } from "../guard/write-guard.js";
+import { type Logger, logFailure, resolveLogger } from "../logger.js";
 import type { Plant } from "../plant.js";
 import type { TagDefinitions } from "../tags.js";
 import type { Loop } from "./loop-runner.js";
@@ -18,15 +19,24 @@ export interface ShutdownOptions<TTags extends TagDefinitions> {
   abandonAfterMs?: number;
   /** @default ["SIGINT", "SIGTERM"] */
   signals?: readonly NodeJS.Signals[];
-  /** Told what is happening. @default console.error */
+  /** Told what is happening. @default the logger's info */
   log?: (line: string) => void;
+  /** Where shutdown is reported (at info) and its errors (at error). @default the plant's logger */
+  logger?: Logger;
+}
+
+/** The line sink of a shutdown: its `log` option, else its logger's (or the plant's) info. */
+function lineSink<TTags extends TagDefinitions>(options: Omit<ShutdownOptions<TTags>, "signals">) {
+  if (options.log) return options.log;
+  const logger = resolveLogger(options.logger ?? options.plant.logger);
+  return (line: string) => logger.info(line);
 }
 
 /** Shuts everything down once, in order. Safe to call directly (e.g. at the end of a script). */
 export async function shutdown<TTags extends TagDefinitions>(
   options: Omit<ShutdownOptions<TTags>, "signals">,
 ): Promise<void> {
-  const log = options.log ?? ((line: string) => console.error(line));
+  const log = lineSink(options);
   // Each step runs even when an earlier one failed: a half-done shutdown would leave adapters connected.
   const failures: unknown[] = [];
   const settle = async (steps: (() => unknown)[]) => {
@@ -39,10 +49,10 @@ export async function shutdown<TTags extends TagDefinitions>(
   await settle([() => options.plant.close()]);
   await settle((options.also ?? []).map((item) => () => item.close()));
   if (failures.length > 0) {
-    log(`[plantwire] stopped with ${failures.length} error(s) during shutdown`);
+    log(`stopped with ${failures.length} error(s) during shutdown`);
     throw new AggregateError(failures, "shutdown finished with errors");
   }
-  log("[plantwire] stopped: loops finished, audit closed, adapters closed");
+  log("stopped: loops finished, audit closed, adapters closed");
 }
 
 /** Installs signal handlers that run {@link shutdown}; returns a function that removes them. */
@@ -52,16 +62,14 @@ export function shutdownOnSignals<TTags extends TagDefinitions>(options: Shutdow
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    (options.log ?? ((line: string) => console.error(line)))(
-      `[plantwire] ${signal}: stopping (send again to exit at once)`,
-    );
+    lineSink(options)(`${signal}: stopping (send again to exit at once)`);
     shutdown(options).then(
       () => {
         remove();
         process.exitCode = 0;
       },
       (error: unknown) => {
-        console.error(error);
+        logFailure(resolveLogger(options.logger ?? options.plant.logger), "shutdown", error);
         process.exitCode = 1;
       },
     );

@@ -12,7 +12,7 @@ export {
   type ModelUsage,
   NO_USAGE,
 } from "./model-types.js";
-export type { CallPolicy, ChatClient } from "./openai-call.js";
+export type { CallPolicy, ChatAnswer, ChatClient, ChatRequest, ChatToolCall } from "./openai-call.js";
 export { type OpenAIModelOptions, openaiModel, type StructuredOutputMode } from "./openai-model.js";
 export {
   type PlantToolSet,

@@ -64,3 +64,44 @@ export function usageOfError(error: unknown): ModelUsage | undefined {
     ? ((error as Record<symbol, unknown>)[usageMarker] as ModelUsage | undefined)
     : undefined;
 }
+
+/** The system or network code behind a failed request (ECONNREFUSED, ENOTFOUND…), searched through its causes. */
+export function networkCode(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (typeof current !== "object" || current === null || seen.has(current)) continue;
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/.test(code))
+      return code;
+    queue.push((current as { cause?: unknown }).cause);
+    const inner = (current as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) queue.push(...inner);
+  }
+  return undefined;
+}
+
+const unreachableFixes: readonly [RegExp, string][] = [
+  [/^(ENOTFOUND|EAI_AGAIN)$/, "fix the host name in baseURL (OPENAI_BASE_URL)"],
+  [
+    /^(ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT_TIMEOUT)$/,
+    "check the network path to the server, or fix baseURL",
+  ],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/, "check that baseURL points at an OpenAI-compatible server (http or https)"],
+  [/CERT|TLS/, "give the server a certificate this machine trusts (NODE_EXTRA_CA_CERTS), or fix the host in baseURL"],
+];
+
+/**
+ * One line for a model endpoint that could not be reached, with its fix, e.g.
+ * `model http://127.0.0.1:11434/v1 unreachable (ECONNREFUSED): start the model server or fix baseURL (OPENAI_BASE_URL)`.
+ */
+export function unreachableMessage(endpoint: string, error: unknown): string {
+  const code = networkCode(error);
+  const why = code ?? ((error as Error | undefined)?.message ?? String(error)).replace(/\.+$/, "");
+  const fix =
+    unreachableFixes.find(([pattern]) => code !== undefined && pattern.test(code))?.[1] ??
+    "start the model server or fix baseURL (OPENAI_BASE_URL)";
+  return `model ${endpoint} unreachable (${why}): ${fix}`;
+}

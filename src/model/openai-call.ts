@@ -5,16 +5,50 @@
  */
 import type OpenAI from "openai";
 import { ConnectionError, TimeoutError } from "../errors.js";
-import { ModelEndpointError } from "./model-errors.js";
+import { ModelEndpointError, unreachableMessage } from "./model-errors.js";
+
+/**
+ * The request fields every Chat Completions request carries (plantwire also sends response_format, tools and
+ * sampling settings). Described by shape rather than imported from openai, so a consumer's type-check never needs
+ * the openai package unless they use it.
+ */
+export interface ChatRequest {
+  readonly model: string;
+  readonly messages: readonly object[];
+}
+
+/** A tool call in an answer (function calls; other kinds are refused). */
+export interface ChatToolCall {
+  readonly id: string;
+  readonly type: string;
+  readonly function?: { readonly name: string; readonly arguments: string };
+}
+
+/** The answer fields plantwire reads (a part of openai's `ChatCompletion`). */
+export interface ChatAnswer {
+  readonly choices: readonly {
+    readonly finish_reason: string | null;
+    readonly message: {
+      readonly content: string | null;
+      readonly refusal?: string | null;
+      readonly tool_calls?: readonly ChatToolCall[];
+    };
+  }[];
+  readonly usage?: {
+    readonly prompt_tokens: number;
+    readonly completion_tokens: number;
+    readonly prompt_tokens_details?: { readonly cached_tokens?: number };
+  };
+}
 
 /** The part of the openai client used here, so that an `AzureOpenAI` or any compatible client can be passed in. */
 export interface ChatClient {
   readonly chat: {
     readonly completions: {
       create(
-        body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+        body: ChatRequest,
         options?: { timeout?: number; maxRetries?: number; signal?: AbortSignal },
-      ): PromiseLike<OpenAI.Chat.ChatCompletion>;
+      ): PromiseLike<ChatAnswer>;
     };
   };
 }
@@ -61,7 +95,9 @@ export async function callChat(
       const options = policy.signal
         ? { timeout: policy.timeoutMs, maxRetries: 0, signal: policy.signal }
         : { timeout: policy.timeoutMs, maxRetries: 0 };
-      return { completion: await client.chat.completions.create(body, options), attempts: attempt };
+      // The body is openai's full request type; the client is typed by shape only (see ChatClient).
+      const completion = (await client.chat.completions.create(body, options)) as OpenAI.Chat.ChatCompletion;
+      return { completion, attempts: attempt };
     } catch (error) {
       const kind = (error as Error).constructor?.name ?? "";
       if (kind === "APIConnectionTimeoutError") {
@@ -74,10 +110,7 @@ export async function callChat(
       if (kind === "APIUserAbortError") throw error;
       const status = (error as { status?: unknown }).status;
       if (typeof status !== "number") {
-        throw new ConnectionError(
-          `Cannot reach the model endpoint ${endpoint}: ${(error as Error).message}. Fix: check baseURL / OPENAI_BASE_URL and that the server is running`,
-          { cause: error },
-        );
+        throw new ConnectionError(unreachableMessage(endpoint, error), { cause: error });
       }
       const retryable = status === 429 || status >= 500;
       if (!retryable || attempt > policy.maxRetries) {

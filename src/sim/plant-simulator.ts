@@ -3,7 +3,10 @@
  * Sparkplug B on the embedded broker) and a SQLite historian that keeps recording, on ports that do not clash with
  * standard services. Writes to the setpoints (over Modbus, OPC UA or Sparkplug B) change the process.
  */
+
+import { requireOptionalDependencies } from "../optional-dependency.js";
 import { type PumpFault, PumpStationModel } from "./pump-station-model.js";
+import { defaultSimulatorHost, defaultSimulatorPorts, listening, simulatorPackages } from "./simulator-network.js";
 import type { SimulatorView, StationValues } from "./simulator-view.js";
 import { historianView, modbusView, mqttView, opcuaView } from "./station-server-views.js";
 import { sparkplugView } from "./station-sparkplug-view.js";
@@ -17,6 +20,11 @@ export interface PlantSimulatorOptions {
   speedup?: number;
   /** Real milliseconds between process steps. @default 500 */
   tickMs?: number;
+  /**
+   * The address every view listens on. Anything but a loopback address lets other machines read the station and
+   * write its setpoints (the CLI warns). @default "127.0.0.1"
+   */
+  host?: string;
   /** Modbus TCP on 127.0.0.1. @default { port: 5020 } */
   modbus?: { port?: number } | false;
   /** OPC UA on 127.0.0.1 (security None offered alongside the secure policies: a simulator, not a plant). @default { port: 4840 } */
@@ -51,8 +59,25 @@ export interface PlantSimulator {
   close(): Promise<void>;
 }
 
-/** Starts the station and serves it over every protocol asked for. */
+/** The views the options turn on, in the order they start. */
+export function simulatorViews(options: PlantSimulatorOptions): StationView[] {
+  const views: StationView[] = [];
+  if (options.modbus !== false) views.push("modbus");
+  if (options.opcua !== false) views.push("opcua");
+  if (options.mqtt !== false) views.push("mqtt");
+  if (options.mqtt !== false && options.sparkplug !== false) views.push("sparkplug");
+  if (options.historian !== false) views.push("historian");
+  return views;
+}
+
+/**
+ * Starts the station and serves it over every protocol asked for. Checks first, without loading any, that every
+ * package the chosen views need is installed, and throws one MissingDependencyError naming them all; a port that
+ * cannot be taken throws a SimulatorListenError naming the view.
+ */
 export async function startPlantSimulator(options: PlantSimulatorOptions = {}): Promise<PlantSimulator> {
+  requireOptionalDependencies(simulatorPackages(simulatorViews(options)), "The simulator");
+  const host = options.host ?? defaultSimulatorHost;
   const model = new PumpStationModel({ seed: options.seed ?? 7 });
   const speedup = options.speedup ?? 1;
   const views: SimulatorView[] = [];
@@ -72,16 +97,16 @@ export async function startPlantSimulator(options: PlantSimulatorOptions = {}): 
   };
   try {
     if (options.modbus !== false) {
-      const port = options.modbus ? (options.modbus.port ?? 5020) : 5020;
-      await serve("modbus", () => modbusView(port, values()));
+      const port = options.modbus?.port ?? defaultSimulatorPorts.modbus;
+      await serve("modbus", () => listening("modbus", host, port, () => modbusView(port, values(), host)));
     }
     if (options.opcua !== false) {
-      const port = options.opcua ? (options.opcua.port ?? 4840) : 4840;
-      await serve("opcua", () => opcuaView(port, values()));
+      const port = options.opcua?.port ?? defaultSimulatorPorts.opcua;
+      await serve("opcua", () => listening("opcua", host, port, () => opcuaView(port, values(), host)));
     }
     if (options.mqtt !== false) {
-      const port = options.mqtt ? (options.mqtt.port ?? 1884) : 1884;
-      await serve("mqtt", () => mqttView(port, values(), Date.now()));
+      const port = options.mqtt?.port ?? defaultSimulatorPorts.mqtt;
+      await serve("mqtt", () => listening("mqtt", host, port, () => mqttView(port, values(), Date.now(), host)));
     }
     const broker = urls.mqtt;
     if (options.sparkplug !== false && broker) {

@@ -10,6 +10,7 @@ import { startOpcuaSimulator } from "../../adapters/opcua/opcua-simulator.js";
 import { variablesFromTags } from "../../adapters/opcua/opcua-simulator-space.js";
 import { sql } from "../../adapters/sql/sql-adapter.js";
 import { createPlantwireSchema, plantwireHistorian } from "../../adapters/sql/sql-schema.js";
+import { urlHost } from "./simulator-network.js";
 import type { SimulatorView, StationValues } from "./simulator-view.js";
 import { type StationSignal, stationSignals } from "./station-signals.js";
 import { modbusStationTags, opcuaStationTags, stationTopicPrefix } from "./station-views.js";
@@ -27,11 +28,11 @@ function registerValue(signal: StationSignal, value: unknown): number | boolean 
   return Number((Math.round(value / step) * step).toFixed(6));
 }
 
-/** The station on a Modbus TCP server (unit 1), its registers filled with `initial`. */
-export async function modbusView(port: number, initial: StationValues): Promise<SimulatorView> {
+/** The station on a Modbus TCP server (unit 1) listening on `host`, its registers filled with `initial`. */
+export async function modbusView(port: number, initial: StationValues, host: string): Promise<SimulatorView> {
   const layout = modbusStationTags(modbus({ url: "modbus+tcp://127.0.0.1:1", unit: 1, name: "layout" }));
   const addresses = new Map(Object.entries(layout).map(([name, tag]) => [name, tag.source.address as ModbusAddress]));
-  const server = await startModbusSimulator({ port });
+  const server = await startModbusSimulator({ port, host });
   const pushed = new Map<string, unknown>();
   const publish = (values: StationValues) => {
     for (const signal of stationSignals) {
@@ -46,7 +47,7 @@ export async function modbusView(port: number, initial: StationValues): Promise<
   // loop, so no request is ever answered from empty registers.
   publish(initial);
   return {
-    url: server.url,
+    url: `modbus+tcp://${urlHost(host)}:${server.port}`,
     publish,
     written() {
       const changes: Written = {};
@@ -63,15 +64,15 @@ export async function modbusView(port: number, initial: StationValues): Promise<
   };
 }
 
-/** The station on an OPC UA server whose nodes hold `initial` before it accepts a connection. */
-export async function opcuaView(port: number, initial: StationValues): Promise<SimulatorView> {
+/** The station on an OPC UA server listening on `host`, whose nodes hold `initial` before it accepts a connection. */
+export async function opcuaView(port: number, initial: StationValues, host: string): Promise<SimulatorView> {
   const tags = opcuaStationTags(opcua({ endpoint: "opc.tcp://127.0.0.1:1", name: "layout" }));
   // Each variable's alias is its tag's name, which is the signal's name.
   const variables = variablesFromTags(tags).map((variable) => ({
     ...variable,
     value: initial[variable.aliases?.[0] ?? ""] ?? variable.value,
   }));
-  const server = await startOpcuaSimulator({ port, variables });
+  const server = await startOpcuaSimulator({ port, host, variables });
   const pushed = new Map<string, unknown>(stationSignals.map((signal) => [signal.name, server.get(signal.name)]));
   return {
     url: server.endpoint,
@@ -94,9 +95,17 @@ export async function opcuaView(port: number, initial: StationValues): Promise<S
   };
 }
 
-/** The embedded MQTT broker, holding one retained JSON message per signal from `initial` (taken at `time`). */
-export async function mqttView(port: number, initial: StationValues, time: number): Promise<SimulatorView> {
-  const broker = await startBroker({ port });
+/**
+ * The embedded MQTT broker listening on `host`, holding one retained JSON message per signal from `initial` (taken
+ * at `time`).
+ */
+export async function mqttView(
+  port: number,
+  initial: StationValues,
+  time: number,
+  host: string,
+): Promise<SimulatorView> {
+  const broker = await startBroker({ port, host });
   const publish = (values: StationValues, at: number): Promise<void> => {
     const published = stationSignals.map((signal) => {
       const payload = Buffer.from(JSON.stringify({ value: values[signal.name], time: at }));
@@ -112,7 +121,7 @@ export async function mqttView(port: number, initial: StationValues, time: numbe
   // Published with no await since the broker started listening: the retained messages are stored before any client
   // can have connected and subscribed, which takes reads on later turns of the event loop.
   await publish(initial, time);
-  return { url: broker.url, publish, close: () => broker.close() };
+  return { url: `mqtt://${urlHost(host)}:${broker.port}`, publish, close: () => broker.close() };
 }
 
 /** The SQLite historian at `file`, with the rows of `initial` (taken at `time`) written before it is reported. */

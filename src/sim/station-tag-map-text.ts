@@ -159,6 +159,7 @@ export function stationTagMapText(view: StationView): string {
     `Tag map of the plantwire simulator's pump station (\`plantwire sim\`): ${title}.`,
     served,
     `Sources name the adapter \`${name}\`, made with ${adapter}:`,
+    '  import { stationTagMapFile } from "plantwire/simulator";',
     `  const tags = await loadTagMap(stationTagMapFile("${view}"), { adapters: { ${name} } });`,
     "Generated from src/sim/station-views.ts (npx tsx src/sim/write-station-tag-maps.ts): change that, not this file.",
   ];

@@ -8,6 +8,9 @@
  *   drive: { kind: modbus, url: "modbus+tcp://10.0.0.20:502", unit: 1 }
  *   bus: { kind: mqtt, url: "mqtt://broker.local" }
  * tags: ./tags.yaml
+ * loops: ./loops.ts          # for `plantwire serve`: a module whose default export makes the site's loops
+ * guard: { audit: ./audit.jsonl, approvals: ./approvals, mode: approval }
+ * serve: { listen: "127.0.0.1:8470", users: ./users.json }
  * ```
  */
 import { dirname, resolve } from "node:path";
@@ -16,6 +19,8 @@ import { configFormatOf, parseConfigText, readConfigText } from "../config-file.
 import { configIssuesFromZod } from "../config-issues.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { lazyZod } from "../lazy-zod.js";
+import { mcpFieldFixes, mcpSectionSchema, resolveMcpSettings, type SiteMcpSettings } from "../mcp/mcp-settings.js";
+import { adapterPackages, requireOptionalDependencies } from "../optional-dependency.js";
 import { loadTagMap, parseTagMap } from "../tag-map-file.js";
 import type { TagDefinitions, TagMap } from "../tags.js";
 
@@ -41,6 +46,66 @@ export interface Site {
   /** The site's adapters, by name (not yet connected). */
   readonly adapters: Readonly<Record<string, Adapter>>;
   readonly tags: TagMap<TagDefinitions>;
+  /** The loops module (an absolute path), for `plantwire serve`. */
+  readonly loops?: string;
+  /** The site's one guard (paths absolute), for `plantwire serve`. */
+  readonly guard?: SiteGuardSettings;
+  /** How `plantwire serve` listens (paths absolute). */
+  readonly serve?: SiteServeSettings;
+  /** What an MCP client may see and propose for (`mcp:`, checked against the tag map); absent: read-only defaults. */
+  readonly mcp?: SiteMcpSettings;
+}
+
+/** The `guard:` section of a site file: the one guard of the site, as `plantwire serve` creates it. */
+export interface SiteGuardSettings {
+  /** The audit log. @default "./audit.jsonl" beside the site file */
+  readonly audit: string;
+  /** The approvals folder shared with `plantwire approve`. @default "./.plantwire/approvals" beside the site file */
+  readonly approvals: string;
+  /** @default "approval" */
+  readonly mode: "shadow" | "approval" | "automatic";
+  /** The tags the guard may write. @default every writable tag */
+  readonly writable?: readonly string[];
+  /** How long a proposal can be approved. @default 300000 */
+  readonly proposalTtlMs?: number;
+  /** See GuardOptions.separateApproverUsers. @default false */
+  readonly separateApproverUsers?: boolean;
+}
+
+/** The `serve:` section of a site file. */
+export interface SiteServeSettings {
+  /** "host:port". @default "127.0.0.1:8470" (loopback: the console is reachable from this machine only) */
+  readonly listen: string;
+  /** A certificate and key (PEM files): the console is then served over https. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** The users file (`plantwire users add`). @default "./users.json" beside the site file */
+  readonly users: string;
+  /** A console session ends after this long without a request. @default 15 */
+  readonly idleTimeoutMinutes: number;
+}
+
+/** Fixes for the fields `plantwire serve` adds, by the first parts of their path. */
+const serveFieldFixes: [RegExp, string][] = [
+  [/^loops$/, "name the loops module beside the site file, e.g. loops: ./loops.ts, or remove the field"],
+  [/^guard\.audit$/, "give the audit log's path, e.g. audit: ./audit.jsonl"],
+  [/^guard\.approvals$/, "give the approvals folder's path, e.g. approvals: ./approvals"],
+  [/^guard\.mode$/, 'set mode to "shadow", "approval" or "automatic"'],
+  [/^guard\.writable/, "list the tag names this guard may write, e.g. writable: [speedSetpoint]"],
+  [/^guard\.proposalTtlMs$/, "give the approval window in milliseconds, e.g. 300000"],
+  [/^guard\.separateApproverUsers$/, "set separateApproverUsers to true or false"],
+  [/^serve\.listen$/, 'write host:port, e.g. "127.0.0.1:8470" (loopback) or "0.0.0.0:8470" with tls'],
+  [/^serve\.tls/, "give both PEM files: tls: { cert: ./console.crt, key: ./console.key }"],
+  [/^serve\.users$/, "give the users file's path, e.g. users: ./users.json (plantwire users add <name>)"],
+  [/^serve\.idleTimeoutMinutes$/, "give a whole number of minutes between 1 and 1440, e.g. 15"],
+  ...mcpFieldFixes,
+];
+
+function withServeFixes(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.map((issue) => {
+    if (issue.fix !== "correct the value") return issue;
+    const fix = serveFieldFixes.find(([pattern]) => pattern.test(issue.path))?.[1];
+    return fix ? { ...issue, fix } : issue;
+  });
 }
 
 function siteSchema() {
@@ -54,6 +119,29 @@ function siteSchema() {
       )
       .refine((adapters) => Object.keys(adapters).length > 0, { message: "needs at least one adapter" }),
     tags: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+    loops: z.string().min(1).optional(),
+    guard: z
+      .strictObject({
+        audit: z.string().min(1).optional(),
+        approvals: z.string().min(1).optional(),
+        mode: z.enum(["shadow", "approval", "automatic"]).optional(),
+        writable: z.array(z.string().min(1)).optional(),
+        proposalTtlMs: z.number().int().min(1000).max(86_400_000).optional(),
+        separateApproverUsers: z.boolean().optional(),
+      })
+      .optional(),
+    serve: z
+      .strictObject({
+        listen: z
+          .string()
+          .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'must be "host:port"' })
+          .optional(),
+        tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+        users: z.string().min(1).optional(),
+        idleTimeoutMinutes: z.number().int().min(1).max(1440).optional(),
+      })
+      .optional(),
+    mcp: mcpSectionSchema().optional(),
   });
 }
 
@@ -62,8 +150,15 @@ export async function loadSite(file: string): Promise<Site> {
   const format = configFormatOf(file) ?? "yaml";
   const document = await parseConfigText(await readConfigText(file), format, file);
   const parsed = siteSchema().safeParse(document);
-  if (!parsed.success) throw new ConfigError(configIssuesFromZod(parsed.error), { file });
+  if (!parsed.success) throw new ConfigError(withServeFixes(configIssuesFromZod(parsed.error)), { file });
   const issues: ConfigIssue[] = [];
+  // Every package the site's adapters need, checked before any is made: all the missing ones in one message.
+  requireOptionalDependencies(
+    Object.entries(parsed.data.adapters).flatMap(([name, { kind, ...options }]) =>
+      adapterPackages(name, kind, options),
+    ),
+    `The site ${file}`,
+  );
   const adapters: Record<string, Adapter> = {};
   for (const [name, { kind, ...options }] of Object.entries(parsed.data.adapters)) {
     try {
@@ -80,5 +175,53 @@ export async function loadSite(file: string): Promise<Site> {
     typeof parsed.data.tags === "string"
       ? await loadTagMap(resolve(dirname(file), parsed.data.tags), { adapters })
       : await parseTagMap(JSON.stringify({ tags: parsed.data.tags }), "json", { adapters, file });
-  return { name: parsed.data.site ?? file, file, adapters, tags };
+  const here = (path: string) => resolve(dirname(file), path);
+  const { loops, guard, serve } = parsed.data;
+  let mcp: SiteMcpSettings | undefined;
+  try {
+    mcp = parsed.data.mcp ? resolveMcpSettings(parsed.data.mcp, tags, guard?.writable) : undefined;
+  } catch (error) {
+    throw ConfigError.isInstance(error) ? new ConfigError(error.issues, { file }) : error;
+  }
+  return {
+    name: parsed.data.site ?? file,
+    file,
+    adapters,
+    tags,
+    ...(loops ? { loops: here(loops) } : {}),
+    ...(guard
+      ? {
+          guard: {
+            audit: here(guard.audit ?? "./audit.jsonl"),
+            approvals: here(guard.approvals ?? "./.plantwire/approvals"),
+            mode: guard.mode ?? "approval",
+            ...(guard.writable ? { writable: guard.writable } : {}),
+            ...(guard.proposalTtlMs ? { proposalTtlMs: guard.proposalTtlMs } : {}),
+            ...(guard.separateApproverUsers !== undefined
+              ? { separateApproverUsers: guard.separateApproverUsers }
+              : {}),
+          },
+        }
+      : {}),
+    ...(serve
+      ? {
+          serve: {
+            listen: serve.listen ?? "127.0.0.1:8470",
+            ...(serve.tls ? { tls: { cert: here(serve.tls.cert), key: here(serve.tls.key) } } : {}),
+            users: here(serve.users ?? "./users.json"),
+            idleTimeoutMinutes: serve.idleTimeoutMinutes ?? 15,
+          },
+        }
+      : {}),
+    ...(mcp ? { mcp } : {}),
+  };
+}
+
+/** The guard and serve settings a site gets when its file has no `guard:` or `serve:` section. */
+export function siteDefaults(site: Site): { guard: SiteGuardSettings; serve: SiteServeSettings } {
+  const here = (path: string) => resolve(dirname(site.file), path);
+  return {
+    guard: site.guard ?? { audit: here("./audit.jsonl"), approvals: here("./.plantwire/approvals"), mode: "approval" },
+    serve: site.serve ?? { listen: "127.0.0.1:8470", users: here("./users.json"), idleTimeoutMinutes: 15 },
+  };
 }

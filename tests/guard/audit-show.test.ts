@@ -82,7 +82,7 @@ describe("plantwire audit show", () => {
     expect(tampered.lines.at(-1)).toMatch(/^CHAIN BROKEN at line 1: .*Do not trust records from that line on\.$/);
     const badType = await show(file, "--type", "proposals");
     expect(badType.code).toBe(2);
-    expect(badType.stderr).toContain('--type "proposals" is not a record type. Fix: use one of proposal');
+    expect(badType.stderr).toContain('--type "proposals" is not one of proposal, decision');
     expect((await show(file, "--last", "-3")).code).toBe(2);
     expect((await show()).code).toBe(2);
     const missing = await show(`${file}.nope`);

@@ -2,10 +2,10 @@ import { float } from "plantwire";
 import { type ModbusAddress, startModbusSimulator } from "plantwire/modbus";
 import { afterEach, describe, expect, it } from "vitest";
 import { modbus } from "../../adapters/modbus/modbus-adapter.js";
-import { commands } from "../../adapters/modbus/modbus-cli.js";
+import { runCli } from "../../src/cli/main.js";
 import { captureIo } from "../support/capture-io.js";
 
-const probe = commands.find((command) => command.name === "modbus probe")!;
+const probe = { run: (args: string[], io: ReturnType<typeof captureIo>) => runCli(["modbus", "probe", ...args], io) };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
@@ -43,9 +43,11 @@ describe("plantwire modbus probe", () => {
     cleanups.push(() => simulator.close());
     simulator.setBehaviour(9, { kind: "dead" });
     const wrong = captureIo();
-    expect(await probe.run(["http://x", "--count", "0"], wrong)).toBe(3);
-    expect(wrong.stderr).toContain("modbus probe.url");
-    expect(wrong.stderr).toContain("modbus probe.count");
+    expect(await probe.run(["http://x"], wrong)).toBe(2);
+    expect(wrong.stderr).toContain('<url> "http://x" is not a Modbus URL');
+    const count = captureIo();
+    expect(await probe.run([simulator.url, "--count", "0"], count)).toBe(2);
+    expect(count.stderr).toContain('--count "0" is not a whole number from 1 to 250');
     const silent = captureIo();
     expect(await probe.run([simulator.url, "--unit", "9", "--timeout", "100"], silent)).toBe(1);
     expect(silent.stderr).toContain("unit 9");

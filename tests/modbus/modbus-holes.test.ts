@@ -1,19 +1,22 @@
 /**
  * Holes in a device's map (issue 15): a block answered with exception 2 is split and re-read so the tags the device
- * has stay good, and the hole is remembered so later polls never ask for it. Against the simulator over TCP, with
- * every request seen on the wire through the simulator's intercept hook.
+ * has stay good, and the hole is remembered so later polls do not ask for it until its retry, which backs off while
+ * the device keeps refusing. Against the simulator over TCP, with every request seen on the wire through the
+ * simulator's intercept hook; the retry clock is a virtual Date.
  */
 import { boolean, defineTags, float, integer } from "plantwire";
 import { type ModbusAddress, modbus, startModbusSimulator } from "plantwire/modbus";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { HoleRegistry, resolveHoleOptions } from "../../adapters/modbus/modbus-holes.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 /** A simulator whose every read request (function code, start, count) is recorded as it arrives. */
-async function recordingSimulator() {
+async function recordingSimulator(options: Partial<Parameters<typeof modbus>[0]> = {}) {
   const requests: { functionCode: number; start: number; count: number }[] = [];
   const simulator = await startModbusSimulator({
     intercept: ({ pdu }) => {
@@ -23,7 +26,7 @@ async function recordingSimulator() {
     },
   });
   cleanups.push(() => simulator.close());
-  const drive = modbus({ url: simulator.url, unit: 1, name: "drive", timeoutMs: 1000 });
+  const drive = modbus({ url: simulator.url, unit: 1, name: "drive", timeoutMs: 1000, ...options });
   cleanups.push(() => drive.close());
   return { simulator, drive, requests };
 }
@@ -41,7 +44,7 @@ const bind = (tags: Record<string, { source: { address: unknown } }>) =>
   }));
 
 describe("Modbus holes (exception 2 inside a block)", () => {
-  it("splits a refused block, keeps the neighbours good and never asks for the hole again", async () => {
+  it("splits a refused block, keeps the neighbours good and does not ask for the hole again before its retry", async () => {
     const { simulator, drive, requests } = await recordingSimulator();
     const tags = defineTags({
       a: integer({ source: drive.holding(0) }),
@@ -141,5 +144,104 @@ describe("Modbus holes (exception 2 inside a block)", () => {
     const second = await drive.read(bound);
     expect(second.every((sample) => sample.reason === "device-error")).toBe(true);
     expect(requests).toEqual([]);
+  });
+
+  it("asks for a hole again after its wait: one that became valid reads good, one still refused waits twice as long", async () => {
+    // Only Date is virtual: sockets and timers stay real, and the registry's clock is moved instead of waited for.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.UTC(2026, 5, 1, 8);
+    vi.setSystemTime(start);
+    const minute = 60_000;
+    const { simulator, drive, requests } = await recordingSimulator({
+      holes: { retryAfterMs: 5 * minute, maxRetryAfterMs: 12 * minute },
+    });
+    const tags = defineTags({
+      a: integer({ source: drive.holding(0) }),
+      late: integer({ source: drive.holding(3) }),
+      b: integer({ source: drive.holding(6) }),
+      gone: integer({ source: drive.holding(9) }),
+    });
+    for (const [tag, value] of [
+      [tags.a, 1],
+      [tags.late, 3],
+      [tags.b, 6],
+      [tags.gone, 9],
+    ] as const)
+      simulator.setTag(at(tag), value);
+    // A transient refusal (a gateway whose device is still starting) and a register the device really lacks.
+    simulator.store.setAddressException(1, "holding", 3, 2);
+    simulator.store.setAddressException(1, "holding", 9, 2);
+    const bound = bind(tags);
+    await drive.connect();
+    const first = await drive.read(bound);
+    expect(first.map((sample) => sample.value)).toEqual([1, undefined, 6, undefined]);
+    expect(first[1]?.detail).toContain(`not asked for again before ${new Date(start + 5 * minute).toISOString()}`);
+    expect(drive.holes().map(({ start: address, retryAt, strikes }) => [address, retryAt, strikes])).toEqual([
+      [3, start + 5 * minute, 1],
+      [9, start + 5 * minute, 1],
+    ]);
+
+    simulator.store.setAddressException(1, "holding", 3, undefined); // the device came up
+    vi.setSystemTime(start + 4 * minute);
+    requests.length = 0;
+    const before = await drive.read(bound);
+    expect(before.map((sample) => sample.value)).toEqual([1, undefined, 6, undefined]);
+    expect(requests.filter((request) => touches(request, 3) || touches(request, 9))).toEqual([]);
+
+    vi.setSystemTime(start + 5 * minute);
+    expect(drive.holes()).toEqual([]);
+    requests.length = 0;
+    const after = await drive.read(bound);
+    expect(after.map((sample) => sample.value)).toEqual([1, 3, 6, undefined]);
+    expect(after[1]?.quality).toBe("good");
+    expect(requests.some((request) => touches(request, 3))).toBe(true);
+    // holding 9 was refused again on its retry: it backs off to 10 minutes, then to the 12-minute cap.
+    expect(drive.holes().map(({ start: address, retryAt, strikes }) => [address, retryAt, strikes])).toEqual([
+      [9, start + 15 * minute, 2],
+    ]);
+    vi.setSystemTime(start + 15 * minute);
+    await drive.read(bound);
+    expect(drive.holes().map(({ retryAt, strikes }) => [retryAt, strikes])).toEqual([[start + 27 * minute, 3]]);
+
+    // forgetHoles() still clears at once, backoff included: found again, the hole starts over at 5 minutes.
+    drive.forgetHoles();
+    vi.setSystemTime(start + 16 * minute);
+    await drive.read(bound);
+    expect(drive.holes().map(({ retryAt, strikes }) => [retryAt, strikes])).toEqual([[start + 21 * minute, 1]]);
+  });
+
+  it('keeps holes for good with retryAfterMs: "never", and refuses a wrong setting naming it', async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.UTC(2026, 5, 1));
+    const { simulator, drive } = await recordingSimulator({ holes: { retryAfterMs: "never" } });
+    const tags = defineTags({ a: integer({ source: drive.holding(0) }), b: integer({ source: drive.holding(1) }) });
+    simulator.store.setAddressException(1, "holding", 1, 2);
+    await drive.connect();
+    await drive.read(bind(tags));
+    expect(drive.holes().map((hole) => hole.retryAt)).toEqual([Number.POSITIVE_INFINITY]);
+    vi.setSystemTime(Date.UTC(2027, 5, 1));
+    expect(drive.holes()).toHaveLength(1);
+    const [, b] = await drive.read(bind(tags));
+    expect(b?.detail).toContain("not asked for again until forgetHoles() or a restart");
+    expect(() => modbus({ url: simulator.url, holes: { retryAfterMs: -1 } })).toThrow(/holes\.retryAfterMs/);
+  });
+
+  it("starts a hole's wait over when it is found again long after its retry (the address was valid in between)", () => {
+    let now = 0;
+    const registry = new HoleRegistry(resolveHoleOptions({ retryAfterMs: 1000, maxRetryAfterMs: 8000 }), () => now);
+    const found = () => registry.add({ unit: 1, area: "holding", start: 7, count: 1, why: "test", time: now });
+    found();
+    const version = registry.version;
+    now = 1000;
+    expect(registry.list()).toEqual([]);
+    expect(registry.version).toBeGreaterThan(version);
+    found(); // refused again on its retry
+    expect(registry.list().map(({ retryAt, strikes }) => [retryAt, strikes])).toEqual([[3000, 2]]);
+    now = 3000;
+    expect(registry.overlapping(1, "holding", 0, 10)).toBeUndefined();
+    now = 60_000; // read fine for almost a minute, then refused once more
+    found();
+    expect(registry.list().map(({ retryAt, strikes }) => [retryAt, strikes])).toEqual([[61_000, 1]]);
+    expect(registry.overlapping(1, "holding", 7, 8)?.start).toBe(7);
   });
 });

@@ -1,6 +1,6 @@
 import { startBroker } from "plantwire/mqtt";
 import { describe, expect, it } from "vitest";
-import { commands } from "../../adapters/mqtt/mqtt-cli.js";
+import { runCli } from "../../src/cli/main.js";
 import { rawClient, uniquePrefix } from "./mqtt-fixture.js";
 
 function io() {
@@ -8,7 +8,10 @@ function io() {
   const err: string[] = [];
   return { out, err, io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) } };
 }
-const command = (name: string) => commands.find((entry) => entry.name === name)!;
+// Through the CLI's entry point, which turns a wrong command line into exit code 2.
+const command = (name: string) => ({
+  run: (args: string[], cliIo: ReturnType<typeof io>["io"]) => runCli([...name.split(" "), ...args], cliIo),
+});
 
 describe("mqtt CLI", () => {
   it("watch prints messages and stops after --count; bad arguments are usage errors", async () => {

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -19,6 +19,7 @@ const entries = [
   "plantwire/opcua",
   "plantwire/mqtt",
   "plantwire/sql",
+  "plantwire/simulator",
 ];
 const protocolLibraries = ["node-opcua", "modbus-serial", "mqtt", "pg", "mysql2", "better-sqlite3"];
 let scratch: string;
@@ -43,7 +44,7 @@ beforeAll(async () => {
     await symlink(join(root, "node_modules", dependency), join(scratch, "node_modules", dependency), "dir");
   }
   await writeFile(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true }));
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -75,6 +76,43 @@ describe("the packed package", () => {
       expect(Number(imported)).toBeGreaterThan(0);
     });
   }
+
+  it("ships declarations that import no optional peer, so a consumer type-checks with only the peers it uses", async () => {
+    const folder = join(scratch, "node_modules/plantwire");
+    const manifest = JSON.parse(await readFile(join(folder, "package.json"), "utf8")) as {
+      exports: Record<string, string | Record<string, { types: string }>>;
+    };
+    // Every declaration file an entry reaches, following its relative imports (the shared chunks too).
+    const reached = async (start: string): Promise<Set<string>> => {
+      const bare = new Set<string>();
+      const seen = new Set<string>();
+      const queue = [start];
+      for (let file = queue.pop(); file; file = queue.pop()) {
+        if (seen.has(file)) continue;
+        seen.add(file);
+        const text = await readFile(join(folder, file), "utf8");
+        for (const [, specifier] of text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)) {
+          if (specifier?.startsWith("."))
+            queue.push(join(dirname(file), specifier).replace(/\.c?js$/, (ext) => `.d${ext.replace("js", "ts")}`));
+          else if (specifier) bare.add(specifier);
+        }
+      }
+      return bare;
+    };
+    const checked: string[] = [];
+    for (const [subpath, conditions] of Object.entries(manifest.exports)) {
+      if (typeof conditions === "string") continue;
+      for (const condition of Object.values(conditions)) {
+        const imports = [...(await reached(condition.types))];
+        // zod is a required peer (tag and model-output schemas are zod types); node: modules come with @types/node.
+        const foreign = imports.filter((specifier) => specifier !== "zod" && !specifier.startsWith("node:"));
+        expect({ subpath, types: condition.types, foreign }).toEqual({ subpath, types: condition.types, foreign: [] });
+        checked.push(condition.types);
+      }
+    }
+    expect(checked).toContain("./dist/mqtt.d.ts");
+    expect(checked).toContain("./dist/index.d.cts");
+  });
 
   it("loads the core without any protocol library, and validates tags there", () => {
     const script = `

@@ -1,0 +1,121 @@
+/**
+ * The MCP server inside `plantwire serve`, at /mcp over Streamable HTTP: every request needs an API token (a bearer;
+ * no token → 401, a console cookie is not enough), each session is bound to the token's user, a viewer's session
+ * has no propose tool, and proposals go to the serve's own guard. Nothing here decides.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { Logger } from "../logger.js";
+import { loadOptionalDependency } from "../optional-dependency.js";
+import { sendError } from "../serve/auth/auth-http.js";
+import { rolePermissions, type ServeAuth } from "../serve/auth/serve-auth.js";
+import type { SiteRuntime } from "../serve/site-runtime.js";
+import { guardAccess } from "./mcp-access.js";
+import { mcpSettingsOf } from "./mcp-api-routes.js";
+import { createRateLimiter } from "./mcp-limits.js";
+import { createPlantMcpServer, loadMcpSdk } from "./mcp-server.js";
+
+type HttpModule = typeof import("@modelcontextprotocol/sdk/server/streamableHttp.js");
+
+/** The /mcp mount of one serve. */
+export interface McpMount {
+  /** Answers /mcp; resolves false for any other path. */
+  handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
+  /** Ends every session. */
+  close(): Promise<void>;
+}
+
+interface Session {
+  readonly user: string;
+  readonly transport: StreamableHTTPServerTransport;
+  close(): Promise<void>;
+}
+
+/** Options of {@link createMcpMount}. */
+export interface McpMountOptions {
+  runtime(): SiteRuntime;
+  readonly auth: ServeAuth;
+  readonly logger: Logger;
+  readonly version?: string;
+  /** The path. @default "/mcp" */
+  readonly path?: string;
+}
+
+/** Creates the mount; the SDK is loaded on the first MCP request, not before. */
+export function createMcpMount(options: McpMountOptions): McpMount {
+  const path = options.path ?? "/mcp";
+  const sessions = new Map<string, Session>();
+  const limiter = createRateLimiter(() => mcpSettingsOf(options.runtime()).callsPerMinute);
+  let closed = false;
+
+  async function open(request: IncomingMessage, response: ServerResponse, user: string, canPropose: boolean) {
+    await loadMcpSdk();
+    const http = await loadOptionalDependency<HttpModule>(
+      "@modelcontextprotocol/sdk/server/streamableHttp.js",
+      "The MCP server",
+      { namespace: true },
+    );
+    const runtime = options.runtime;
+    const access = guardAccess({
+      siteName: runtime().site.name,
+      plant: () => runtime().plant,
+      guard: () => runtime().guard,
+      settings: () => mcpSettingsOf(runtime()),
+    });
+    const server = await createPlantMcpServer({ access, caller: { user, canPropose }, limiter, version: options.version ?? "0.1.0" });
+    const transport: StreamableHTTPServerTransport = new http.StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { user, transport, close: () => server.close() });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(request, response);
+    // A first request that was not an initialize made no session: nothing to keep.
+    if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
+  }
+
+  return {
+    async handle(request, response, url) {
+      if (url.pathname !== path) return false;
+      if (closed) {
+        sendError(response, 503, "closing", "the server is stopping");
+        return true;
+      }
+      const person = options.auth.authorize(request, response, "read");
+      if (!person) return true;
+      if (person.via !== "token") {
+        sendError(response, 401, "unauthenticated", "MCP clients need an API token", "send Authorization: Bearer <token> (plantwire users token <name>)");
+        return true;
+      }
+      const id = request.headers["mcp-session-id"];
+      if (typeof id === "string") {
+        const session = sessions.get(id);
+        if (!session) {
+          sendError(response, 404, "unknown-session", "no such MCP session (the server restarted, or it ended)", "initialize again");
+        } else if (session.user !== person.user) {
+          sendError(response, 403, "forbidden", "this MCP session belongs to another user", "use the token the session began with");
+        } else {
+          await session.transport.handleRequest(request, response);
+        }
+        return true;
+      }
+      if (request.method !== "POST") {
+        sendError(response, 400, "bad-request", "no MCP session", "begin with an initialize request (POST)");
+        return true;
+      }
+      await open(request, response, person.user, rolePermissions[person.role].includes("propose"));
+      return true;
+    },
+    async close() {
+      closed = true;
+      const all = [...sessions.values()];
+      sessions.clear();
+      await Promise.allSettled(all.map((session) => session.close()));
+    },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The JSON API of `plantwire serve` (shapes in api-types.ts). Every route needs a person with the role it asks for
+ * (`auth.authorize`): reading needs a login or token, deciding the operator role, loops and reload the engineer role.
+ * A decision goes to the guard through its login door with the person's identity and the digest they were shown.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { DecisionRefused } from "../guard/guard-decisions.js";
+import type { LoginIdentity } from "../guard/guard-api.js";
+import type { ProposalView, ReloadResult, SiteView, SnapshotView } from "./api-types.js";
+import { BodyError, readJsonBody, sendError, sendJson } from "./auth/auth-http.js";
+import type { Person, ServeAuth } from "./auth/serve-auth.js";
+import type { EventHub } from "./serve-events.js";
+import { auditPage } from "./serve-audit.js";
+import { handleProposalRoutes } from "../mcp/mcp-api-routes.js";
+import type { SiteRuntime } from "./site-runtime.js";
+import { loopView, proposalView, sampleView, tagView } from "./serve-views.js";
+
+/** What the API works on. The runtime is asked for on each request: a reload replaces it. */
+export interface ApiContext {
+  runtime(): SiteRuntime;
+  readonly auth: ServeAuth;
+  readonly hub: EventHub;
+  reload(person: Person): Promise<ReloadResult>;
+}
+
+/** A proposal of the runtime as shown, with its tag's unit and write range. */
+export function viewOf(runtime: SiteRuntime, proposal: Parameters<typeof proposalView>[0]): ProposalView {
+  return proposalView(proposal, runtime.site.tags[proposal.tag]);
+}
+
+function siteView(runtime: SiteRuntime): SiteView {
+  return {
+    name: runtime.site.name,
+    tags: Object.entries(runtime.site.tags).map(([name, tag]) => tagView(name, tag)),
+    loops: runtime.loops.map((loop) => loop.name),
+    adapters: Object.keys(runtime.site.adapters),
+  };
+}
+
+function snapshotView(runtime: SiteRuntime): SnapshotView {
+  const now = Date.now();
+  const tags: Record<string, ReturnType<typeof sampleView>> = {};
+  for (const name of Object.keys(runtime.site.tags)) {
+    const sample = runtime.latest(name);
+    tags[name] = sample
+      ? sampleView(sample, now)
+      : { value: null, quality: "bad", reason: "not-read-yet", time: now, ageMs: 0, stale: false };
+  }
+  return { time: now, tags };
+}
+
+const timeParameter = (text: string | null): number | undefined => {
+  if (!text) return undefined;
+  const number = Number(text);
+  if (Number.isFinite(number)) return number;
+  const parsed = Date.parse(text);
+  return Number.isNaN(parsed) ? undefined : parsed;
+};
+
+/** Answers the API routes; resolves false for a path that is not one (the caller answers 404). */
+export async function handleApi(
+  context: ApiContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+): Promise<boolean> {
+  const { auth } = context;
+  const method = request.method ?? "GET";
+  const path = url.pathname;
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent); // ["api", "proposals", id, "approve"]
+  const get = method === "GET" || method === "HEAD";
+  const runtime = context.runtime();
+  const read = () => auth.authorize(request, response, "read");
+
+  if (path === "/api/site" && get) {
+    if (read()) sendJson(response, 200, siteView(runtime));
+  } else if (path === "/api/snapshot" && get) {
+    if (read()) sendJson(response, 200, snapshotView(runtime));
+  } else if (path === "/api/history" && get) {
+    if (!read()) return true;
+    const tag = url.searchParams.get("tag") ?? "";
+    if (!Object.hasOwn(runtime.site.tags, tag)) {
+      sendError(response, 404, "not-found", `no tag "${tag}" in this site`, "GET /api/site lists the tags");
+      return true;
+    }
+    const seconds = Math.min(Math.max(Number(url.searchParams.get("seconds") ?? 600) || 600, 1), 86_400);
+    const points = runtime.plant
+      .history(tag, { from: Date.now() - seconds * 1000 })
+      .map((sample) => ({
+        t: sample.sourceTime ?? sample.receivedTime,
+        v: sampleView({ ...sample, stale: false }, 0).value,
+        q: sample.quality,
+      }));
+    sendJson(response, 200, { tag, points });
+  } else if (path === "/api/events" && get) {
+    if (!read()) return true;
+    context.hub.add(request, response, () => auth.personOf(request, { touch: false }) !== undefined);
+  } else if (path === "/api/proposals" && get) {
+    if (!read()) return true;
+    sendJson(response, 200, {
+      pending: runtime.guard.pending().map((proposal) => viewOf(runtime, proposal)),
+      recent: runtime.recent().map((proposal) => viewOf(runtime, proposal)),
+    });
+  } else if (await handleProposalRoutes(runtime, auth, request, response, url)) {
+    // POST /api/proposals (assistant and up), GET /api/proposals/:id: the proposal door MCP clients use
+  } else if (parts[0] === "api" && parts[1] === "proposals" && parts.length === 4 && method === "POST") {
+    const decision = parts[3];
+    if (decision !== "approve" && decision !== "reject") return false;
+    await decide(context, runtime, request, response, parts[2] ?? "", decision);
+  } else if (path === "/api/loops" && get) {
+    if (read()) sendJson(response, 200, runtime.loops.map((loop) => loopView(loop.report())));
+  } else if (parts[0] === "api" && parts[1] === "loops" && parts.length === 4 && method === "POST") {
+    const action = parts[3];
+    if (action !== "pause" && action !== "resume") return false;
+    const person = auth.authorize(request, response, "engineer");
+    if (!person) return true;
+    const loop = runtime.loops.find((candidate) => candidate.name === parts[2]);
+    if (!loop) {
+      sendError(response, 404, "not-found", `no loop "${parts[2]}" in this site`, "GET /api/loops lists the loops");
+      return true;
+    }
+    if (action === "pause") loop.pause(person.user);
+    else loop.resume();
+    runtime.audit.append({ type: "note", note: `loop-${action}d`, loop: loop.name, by: person.user, via: person.via, client: person.client });
+    sendJson(response, 200, loopView(loop.report()));
+  } else if (path === "/api/audit" && get) {
+    if (!read()) return true;
+    const search = url.searchParams;
+    const filters = {
+      ...(search.get("type") ? { type: search.get("type") as string } : {}),
+      ...(search.get("tag") ? { tag: search.get("tag") as string } : {}),
+      ...(search.get("person") ? { person: search.get("person") as string } : {}),
+      ...(timeParameter(search.get("since")) !== undefined ? { since: timeParameter(search.get("since")) } : {}),
+      ...(timeParameter(search.get("until")) !== undefined ? { until: timeParameter(search.get("until")) } : {}),
+      ...(search.get("limit") ? { limit: Number(search.get("limit")) || 200 } : {}),
+    };
+    sendJson(response, 200, auditPage(runtime.audit.file, filters));
+  } else if (path === "/api/adapters" && get) {
+    if (read()) sendJson(response, 200, runtime.adapters());
+  } else if (path === "/api/site/reload" && method === "POST") {
+    const person = auth.authorize(request, response, "engineer");
+    if (!person) return true;
+    const result = await context.reload(person);
+    sendJson(response, "applied" in result ? 200 : 422, result);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+async function decide(
+  context: ApiContext,
+  runtime: SiteRuntime,
+  request: IncomingMessage,
+  response: ServerResponse,
+  id: string,
+  decision: "approve" | "reject",
+): Promise<void> {
+  const person = context.auth.authorize(request, response, "decide");
+  if (!person) return;
+  let body: unknown;
+  try {
+    body = await readJsonBody(request);
+  } catch (error) {
+    const status = error instanceof BodyError ? error.status : 400;
+    sendError(response, status, "bad-request", error instanceof Error ? error.message : String(error));
+    return;
+  }
+  const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const digest = typeof fields.digest === "string" ? fields.digest : undefined;
+  const reason = typeof fields.reason === "string" ? fields.reason.slice(0, 2000) : undefined;
+  if (!digest) {
+    sendError(response, 400, "bad-request", "the decision carries no digest", "send the digest of the proposal as shown");
+    return;
+  }
+  if (decision === "reject" && !reason?.trim()) {
+    sendError(response, 400, "bad-request", "a rejection needs a reason", 'send { digest, reason: "why not" }');
+    return;
+  }
+  // A token's client says whether it is the plantwire CLI; a console session is the console.
+  const client = request.headers["x-plantwire-client"] === "cli" ? "cli" : "api";
+  const identity: LoginIdentity = {
+    via: person.via === "console" ? "console" : client,
+    login: person.user,
+    client: person.client,
+  };
+  try {
+    const options = { by: person.user, digest, identity };
+    const proposal =
+      decision === "approve"
+        ? await runtime.guard.approve(id, reason ? { ...options } : options)
+        : await runtime.guard.reject(id, { ...options, ...(reason ? { reason } : {}) });
+    runtime.noteProposal(proposal.id);
+    sendJson(response, 200, viewOf(runtime, proposal));
+  } catch (error) {
+    if (error instanceof DecisionRefused || (error as { refusal?: unknown })?.refusal !== undefined) {
+      const refused = error as DecisionRefused;
+      const status = refused.refusal === "unknown-proposal" ? 404 : 409;
+      const fix =
+        refused.refusal === "digest-mismatch"
+          ? "the proposal changed since it was shown: load it again and decide on what you see"
+          : undefined;
+      sendError(response, status, refused.refusal, refused.message, fix);
+      return;
+    }
+    sendError(response, 500, "internal", error instanceof Error ? error.message.split("\n")[0] ?? "" : String(error));
+  }
+}

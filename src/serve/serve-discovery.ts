@@ -1,0 +1,57 @@
+/**
+ * How the CLI finds a running `plantwire serve`: the server writes `<approvals folder>.serve.json` (its address, pid
+ * and site) when it listens and removes it when it stops. The CLI reads it for the approvals folder it is given, and
+ * believes it only while that process is alive.
+ */
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { ServeDiscovery } from "./api-types.js";
+
+/** The discovery file of an approvals folder. */
+export function discoveryFile(approvals: string): string {
+  return join(dirname(approvals), `${basename(approvals)}.serve.json`);
+}
+
+/** Writes the discovery file (atomically: a reader sees the old or the new one, never half). */
+export function announceServe(approvals: string, discovery: ServeDiscovery): void {
+  const file = discoveryFile(approvals);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(discovery, null, 2)}\n`, { mode: 0o644 });
+  renameSync(temporary, file);
+}
+
+/** Removes the discovery file if it is still this process's. */
+export function withdrawServe(approvals: string): void {
+  const found = readDiscovery(approvals);
+  if (found && found.pid === process.pid) rmSync(discoveryFile(approvals), { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists and belongs to another user (the service user): alive.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The file's content, if there is one that parses. */
+function readDiscovery(approvals: string): ServeDiscovery | undefined {
+  const file = discoveryFile(approvals);
+  if (!existsSync(file)) return undefined;
+  try {
+    const content = JSON.parse(readFileSync(file, "utf8")) as Partial<ServeDiscovery>;
+    if (typeof content.url !== "string" || !Number.isInteger(content.pid)) return undefined;
+    if (!/^https?:\/\//.test(content.url)) return undefined;
+    return content as ServeDiscovery;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running serve that holds `approvals`, or undefined (none announced, or its process is gone). */
+export function findServe(approvals: string): ServeDiscovery | undefined {
+  const found = readDiscovery(approvals);
+  return found && alive(found.pid) ? found : undefined;
+}

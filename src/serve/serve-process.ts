@@ -1,0 +1,244 @@
+/**
+ * `startServe()`: one long-running server per site. It runs the site (site-runtime.ts), logs people in (auth/), and
+ * serves the console, the JSON API and its event stream, `/metrics` and `/healthz` over plain node:http, or https
+ * with the site's certificate. A reload validates the changed site file first and keeps the running configuration
+ * when anything in it is wrong, answering every problem.
+ */
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { ConfigError, type ConfigIssue } from "../errors.js";
+import { type Logger, resolveLogger } from "../logger.js";
+import { metricsRegistry } from "../loop/loop-metrics.js";
+import type { SiteLoops } from "../loop/site-loops.js";
+import { loadSite, type Site, type SiteServeSettings, siteDefaults } from "../site/site-config.js";
+import type { HealthView, ReloadResult } from "./api-types.js";
+import { sendError, sendJson } from "./auth/auth-http.js";
+import { createServeAuth, type Person } from "./auth/serve-auth.js";
+import { serveConsoleAsset } from "./console-assets.js";
+import { loadSiteParts } from "./serve-reload.js";
+import { createMcpMount } from "../mcp/mcp-http.js";
+import { handleApi } from "./serve-api.js";
+import { feedChanges } from "./serve-changes.js";
+import { announceServe, withdrawServe } from "./serve-discovery.js";
+import { createEventHub } from "./serve-events.js";
+import { sampleView } from "./serve-views.js";
+import { type SiteRuntime, startSiteRuntime } from "./site-runtime.js";
+
+/** Options of {@link startServe}. */
+export interface ServeOptions {
+  /** The site file. */
+  siteFile: string;
+  /** Overrides the site's `serve.listen`, e.g. "127.0.0.1:0" for any free port. */
+  listen?: string;
+  /** @default the environment's logger (PLANTWIRE_LOG) */
+  logger?: Logger;
+}
+
+/** A running server. */
+export interface RunningServe {
+  /** Where it listens, e.g. "http://127.0.0.1:8470". */
+  readonly url: string;
+  /** Validates and applies the site file again (what SIGHUP and POST /api/site/reload do). */
+  reload(by?: string): Promise<ReloadResult>;
+  /** Stops: loops stop, the guard closes, adapters disconnect, the server closes. */
+  close(): Promise<void>;
+}
+
+/** "host:port" → its parts; "[::1]:8470" for IPv6. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen.trim());
+  const port = Number(match?.[3]);
+  if (!match || port > 65_535) {
+    throw new ConfigError([
+      { path: "serve.listen", message: `"${listen}" is not host:port`, fix: 'write e.g. "127.0.0.1:8470"' },
+    ]);
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host);
+
+/** Starts the server for a site. Throws a ConfigError (every problem named) when the site cannot be served. */
+export async function startServe(options: ServeOptions): Promise<RunningServe> {
+  const logger = resolveLogger(options.logger);
+  const { site, loopsFactory } = await loadSiteParts(options.siteFile);
+  const settings: SiteServeSettings = siteDefaults(site).serve;
+  const listen = parseListen(options.listen ?? settings.listen);
+  const tls = settings.tls
+    ? { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) }
+    : undefined;
+  const hub = createEventHub();
+  let runtime: SiteRuntime;
+  const start = (next: Site, factory: SiteLoops | undefined) =>
+    startSiteRuntime(next, {
+      logger,
+      ...(factory ? { loopsFactory: factory } : {}),
+      onSample: (change) => hub.send("sample", { tag: change.name, ...sampleView(change.sample, Date.now()) }),
+      onAdapterStatus: () => {},
+    });
+  runtime = await start(site, loopsFactory);
+  const current = () => runtime;
+  let auth: ReturnType<typeof createServeAuth>;
+  try {
+    auth = createServeAuth({
+      usersFile: settings.users,
+      secure: tls !== undefined,
+      idleTimeoutMs: settings.idleTimeoutMinutes * 60_000,
+      // Logins, logouts and refused requests go into the site's audit chain, with the person and client address.
+      audit: (event) => {
+        const { type, ...fields } = event;
+        runtime.audit.append({ ...fields, type: "note", note: `auth-${type}` });
+      },
+    });
+  } catch (error) {
+    await runtime.close();
+    hub.close();
+    throw error;
+  }
+  const registry = await metricsRegistry({
+    get loops() {
+      return runtime.loops;
+    },
+    get plant() {
+      return runtime.plant;
+    },
+    get guards() {
+      return [runtime.guard];
+    },
+  });
+  const changes = feedChanges(current, hub);
+
+  let reloading: Promise<ReloadResult> = Promise.resolve({ applied: true });
+  const reload = (by = "SIGHUP") => {
+    reloading = reloading.then(() => reloadSite(by));
+    return reloading;
+  };
+  async function reloadSite(by: string): Promise<ReloadResult> {
+    let parts: Awaited<ReturnType<typeof loadSiteParts>>;
+    try {
+      parts = await loadSiteParts(options.siteFile);
+    } catch (error) {
+      const issues: ConfigIssue[] = ConfigError.isInstance(error)
+        ? [...error.issues]
+        : [{ path: "site", message: String(error), fix: "correct the site file" }];
+      runtime.audit.append({ type: "note", note: "site-reload-refused", by, issues: issues.slice(0, 50) });
+      logger.warn(`[plantwire serve] reload refused (${issues.length} problem(s)); the running configuration stays`);
+      return { issues };
+    }
+    const next = siteDefaults(parts.site).serve;
+    if (next.listen !== settings.listen || JSON.stringify(next.tls) !== JSON.stringify(settings.tls)) {
+      logger.warn("[plantwire serve] serve.listen and serve.tls changes take effect on the next start");
+    }
+    const previous = runtime;
+    await previous.close();
+    try {
+      runtime = await start(parts.site, parts.loopsFactory);
+    } catch (error) {
+      // The new site would not start (a device locked by another guard, an audit that will not open): back to the
+      // configuration that ran, on the same adapters.
+      runtime = await start(previous.site, previous.loopsFactory);
+      const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+      runtime.audit.append({ type: "note", note: "site-reload-failed", by, error: message });
+      return { issues: [{ path: "site", message: `could not start: ${message}`, fix: "correct it and reload again" }] };
+    }
+    runtime.audit.append({ type: "note", note: "site-reloaded", by, site: parts.site.name });
+    logger.info(`[plantwire serve] site reloaded by ${by}`);
+    changes.check();
+    return { applied: true };
+  }
+
+  const api = { runtime: current, auth, hub, reload: (person: Person) => reload(person.user) };
+  // MCP clients with an API token, at /mcp (the SDK is loaded on the first MCP request only).
+  const mcp = createMcpMount({ runtime: current, auth, logger });
+  const handler = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", "http://serve.invalid");
+    try {
+      if (url.pathname === "/healthz") {
+        const status = runtime.guard.status();
+        const adapters = Object.fromEntries(runtime.adapters().map((adapter) => [adapter.name, adapter.state]));
+        const body: HealthView = {
+          ok: status.audit.state === "ok" && !status.closed,
+          site: runtime.site.name,
+          adapters,
+          guard: { audit: status.audit.state },
+        };
+        sendJson(response, body.ok ? 200 : 503, body);
+      } else if (url.pathname === "/metrics") {
+        const text = await registry.metrics();
+        response.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" }).end(text);
+      } else if (await auth.handle(request, response, url)) {
+        // login, logout, session
+      } else if (await mcp.handle(request, response, url)) {
+        // an MCP session's request
+      } else if (url.pathname.startsWith("/api/")) {
+        if (!(await handleApi(api, request, response, url))) {
+          sendError(response, 404, "not-found", `no ${request.method} ${url.pathname}`, "see docs/console.md");
+        } else if (request.method === "POST") {
+          changes.check();
+        }
+      } else if (!(await serveConsoleAsset(request, response, url))) {
+        sendError(response, 404, "not-found", `nothing at ${url.pathname}`);
+      }
+    } catch (error) {
+      logger.error(`[plantwire serve] ${request.method} ${url.pathname}: ${String(error)}`);
+      if (!response.headersSent) sendError(response, 500, "internal", "the server failed on this request");
+      else response.end();
+    }
+  };
+  const server: Server = tls
+    ? createHttpsServer(tls, (request, response) => void handler(request, response))
+    : createHttpServer((request, response) => void handler(request, response));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(listen.port, listen.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    changes.stop();
+    auth.close();
+    hub.close();
+    await runtime.close();
+    throw new ConfigError(
+      [
+        {
+          path: "serve.listen",
+          message: `cannot listen on ${listen.host}:${listen.port}: ${(error as Error).message}`,
+          fix: "choose a free port, or stop the process that uses it",
+        },
+      ],
+      { file: options.siteFile, cause: error },
+    );
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = `${tls ? "https" : "http"}://${urlHost(listen.host)}:${port}`;
+  announceServe(runtime.guardSettings.approvals, { url, pid: process.pid, site: runtime.site.name, startedAt: Date.now() });
+  logger.info(`[plantwire serve] ${runtime.site.name}: listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    reload,
+    close() {
+      closing ??= (async () => {
+        await reloading.catch(() => {});
+        withdrawServe(runtime.guardSettings.approvals);
+        await mcp.close();
+        changes.stop();
+        hub.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await runtime.close();
+        auth.close();
+        server.closeAllConnections();
+        await closed;
+        logger.info("[plantwire serve] stopped: loops stopped, guard and audit closed, adapters closed");
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * A served site for the console tests and bench: the plant simulator on free loopback ports, the example site of
+ * examples/serve-site/ copied to a temp folder and pointed at it, a users file with one person per role, and the real
+ * `plantwire serve` CLI running it in a child process.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { addUserToFile } from "../../src/serve/auth/users-changes.js";
+import { type PlantSimulator, startPlantSimulator } from "../../src/sim/plant-simulator.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const bin = join(root, "src/cli/bin.ts");
+const example = join(root, "examples/serve-site");
+
+/** The people of the test site: name, role and password. */
+export const people = {
+  operator: { name: "ada", role: "operator", password: "ada-operator-pass-1" },
+  viewer: { name: "vic", role: "viewer", password: "vic-viewer-pass-12" },
+  engineer: { name: "eve", role: "engineer", password: "eve-engineer-pass-1" },
+  throttled: { name: "tom", role: "operator", password: "tom-operator-pass-1" },
+} as const;
+
+/** A running served site. */
+export interface ServedSite {
+  /** The console's address, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly simulator: PlantSimulator;
+  readonly folder: string;
+  /** What serve printed so far (for failure messages). */
+  output(): string;
+  /** Stops serve (SIGTERM), then the simulator, and removes the folder. */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== "object" || !address) throw new Error("no free port");
+  return address.port;
+}
+
+/**
+ * The example site file for a temp folder: the simulator's addresses, a free port, its tag map and loops module where
+ * the example keeps them (the loops import "plantwire", resolved from the repository), and the audit, approvals and
+ * users file in the temp folder.
+ */
+function siteText(text: string, simulator: PlantSimulator, port: number): string {
+  let site = text;
+  for (const [protocol, url] of Object.entries(simulator.urls)) {
+    const scheme = protocol === "modbus" ? "modbus\\+tcp" : protocol === "opcua" ? "opc\\.tcp" : protocol;
+    if (url) site = site.replace(new RegExp(`${scheme}://127\\.0\\.0\\.1:\\d+`, "g"), url);
+  }
+  site = site.replace(
+    /^(tags|loops):\s*(\S+)\s*$/gm,
+    (_, field: string, path: string) => `${field}: ${resolve(example, path)}`,
+  );
+  return site.replace(/listen:\s*"?127\.0\.0\.1:\d+"?/, `listen: "127.0.0.1:${port}"`);
+}
+
+async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`plantwire serve exited with ${child.exitCode}:\n${output()}`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`plantwire serve did not answer /healthz within 60 s:\n${output()}`);
+}
+
+/** Starts the simulator and `plantwire serve` on the example site. */
+export async function startServedSite(options: { speedup?: number } = {}): Promise<ServedSite> {
+  const folder = mkdtempSync(join(tmpdir(), "plantwire-console-"));
+  const simulator = await startPlantSimulator({
+    modbus: { port: 0 },
+    opcua: false,
+    mqtt: false,
+    historian: false,
+    tickMs: 200,
+    speedup: options.speedup ?? 5,
+  });
+  let child: ChildProcess | undefined;
+  let log = "";
+  const stop = async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once("exit", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    await simulator.close();
+    if (!process.env.KEEP) rmSync(folder, { recursive: true, force: true });
+  };
+  try {
+    const port = await freePort();
+    const siteFile = join(folder, "site.yaml");
+    writeFileSync(siteFile, siteText(readFileSync(join(example, "site.yaml"), "utf8"), simulator, port));
+    // Where the example keeps its state (audit, approvals, users), made in the temp folder.
+    const settings = parse(readFileSync(siteFile, "utf8")) as {
+      guard?: { audit?: string };
+      serve?: { users?: string };
+    };
+    const users = resolve(folder, settings.serve?.users ?? "users.json");
+    for (const path of [users, resolve(folder, settings.guard?.audit ?? "audit.jsonl")]) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    }
+    // Cheap scrypt: these passwords guard nothing, and every login in the tests pays the cost.
+    for (const person of Object.values(people)) {
+      await addUserToFile(users, { ...person, scrypt: { N: 2 ** 10, r: 8, p: 1 } });
+    }
+    child = spawn(process.execPath, ["--import", "tsx", bin, "serve", "--site", siteFile], {
+      // From the repository, where tsx maps "plantwire" (imported by the loops module) to the sources.
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
+    child.stdout?.on("data", (chunk: Buffer) => {
+      log += chunk.toString("utf8");
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      log += chunk.toString("utf8");
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHealth(url, child, () => log);
+    return { url, simulator, folder, output: () => log, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
