@@ -1,6 +1,7 @@
 // The operator console: login, the pages (hash routes), and one live event stream feeding every page.
-import { get, onSessionEnded, post, setCsrf } from "./console-api.js";
+import { get, lastRequestTime, onSessionEnded, post, setCsrf } from "./console-api.js";
 import { replace } from "./console-dom.js";
+import { applyEvent, loadHistory, loadState, state } from "./console-state.js";
 import { adaptersPage } from "./page-adapters.js";
 import { auditPage } from "./page-audit.js";
 import { loopsPage } from "./page-loops.js";
@@ -24,20 +25,6 @@ const grants = {
 };
 
 const byId = (id) => document.getElementById(id);
-/** Trend points kept per tag: the last ten minutes, at most this many. */
-const historySeconds = 600;
-const historyLimit = 400;
-
-const state = {
-  session: undefined,
-  site: undefined,
-  tags: new Map(),
-  samples: new Map(),
-  history: new Map(),
-  proposals: { pending: [], recent: [] },
-  loops: [],
-  adapters: [],
-};
 let events;
 let current;
 let ticker;
@@ -53,45 +40,11 @@ const context = {
       region.textContent = text;
     }, 50);
   },
-  refresh: () => loadState(),
 };
 
-function addPoint(tag, point) {
-  const points = state.history.get(tag) ?? [];
-  points.push(point);
-  const oldest = Date.now() - historySeconds * 1000;
-  while (points.length > historyLimit || (points.length > 0 && points[0].t < oldest)) points.shift();
-  state.history.set(tag, points);
-}
-
-async function loadHistory() {
-  const numeric = state.site.tags.filter((tag) => tag.type === "float" || tag.type === "integer");
-  await Promise.all(
-    numeric.map(async (tag) => {
-      const answer = await get(`/api/history?tag=${encodeURIComponent(tag.name)}&seconds=${historySeconds}`).catch(
-        () => undefined,
-      );
-      if (answer) state.history.set(tag.name, answer.points.slice(-historyLimit));
-    }),
-  );
-}
-
-async function loadState() {
-  const [site, snapshot, proposals, loops, adapters] = await Promise.all([
-    get("/api/site"),
-    get("/api/snapshot"),
-    get("/api/proposals"),
-    get("/api/loops"),
-    get("/api/adapters"),
-  ]);
-  state.site = site;
-  state.tags = new Map(site.tags.map((tag) => [tag.name, tag]));
-  const received = Date.now();
-  state.samples = new Map(Object.entries(snapshot.tags).map(([name, sample]) => [name, { ...sample, received }]));
-  state.proposals = proposals;
-  state.loops = loops;
-  state.adapters = adapters;
-  byId("site-name").textContent = site.name;
+async function loadAll() {
+  await loadState();
+  byId("site-name").textContent = state.site.name;
   updatePendingCount();
 }
 
@@ -104,28 +57,8 @@ function updatePendingCount() {
 }
 
 function onEvent(type, data) {
-  if (type === "sample") {
-    const { tag, ...sample } = data;
-    const previous = state.samples.get(tag);
-    state.samples.set(tag, { ...sample, received: Date.now() });
-    if (typeof sample.value === "number") addPoint(tag, { t: sample.time, v: sample.value, q: sample.quality });
-    if (previous && previous.quality !== sample.quality && sample.quality === "bad") {
-      context.announce(`${tag} is now bad quality${sample.reason ? `: ${sample.reason}` : ""}`);
-    }
-  } else if (type === "proposals") {
-    const known = new Set(state.proposals.pending.map((proposal) => proposal.id));
-    const fresh = data.pending.filter((proposal) => !known.has(proposal.id));
-    state.proposals = { ...state.proposals, pending: data.pending };
-    if (fresh.length > 0) context.announce(`${fresh.length} new proposal${fresh.length > 1 ? "s" : ""} to review`);
-    updatePendingCount();
-  } else if (type === "proposal") {
-    const pending = state.proposals.pending.filter((proposal) => proposal.id !== data.id);
-    if (data.state === "pending") pending.push(data);
-    const recent = [data, ...state.proposals.recent.filter((proposal) => proposal.id !== data.id)].slice(0, 50);
-    state.proposals = { pending, recent: data.state === "pending" ? state.proposals.recent : recent };
-    updatePendingCount();
-  } else if (type === "loops") state.loops = data;
-  else if (type === "adapters") state.adapters = data;
+  applyEvent(type, data, (text) => context.announce(text));
+  if (type === "proposals" || type === "proposal") updatePendingCount();
   current?.update?.(type, data);
 }
 
@@ -182,7 +115,7 @@ function showPage() {
 
 async function reloadPage() {
   try {
-    await loadState();
+    await loadAll();
     showPage();
   } catch (error) {
     setConnection(`Could not load the site: ${error.message}`);
@@ -197,30 +130,47 @@ function showLogin(message) {
   current?.dispose?.();
   current = undefined;
   replace(byId("page"));
+  byId("who-user").textContent = "";
+  byId("who-role").textContent = "";
   byId("pages").hidden = true;
   byId("who").hidden = true;
   byId("login").hidden = false;
   byId("login-error").textContent = message ?? "";
+  // A panel PC is shared: the next person starts from an empty form.
+  byId("login-user").value = "";
+  byId("login-password").value = "";
   setConnection("Signed out");
   document.title = "Sign in · plantwire";
   byId("login-user").focus();
 }
 
+/** Opens the pages for a session; false when the person signed out (or the session ended) while it loaded. */
 async function startSession(session) {
   state.session = session;
   setCsrf(session.csrf);
   byId("login").hidden = true;
+  setConnection("Loading…");
+  await loadAll();
+  await loadHistory();
+  if (state.session !== session) return false;
+  // The header names the person once the pages can be used: whoever sees their name can act.
   byId("pages").hidden = false;
   byId("who").hidden = false;
   byId("who-user").textContent = session.user;
   byId("who-role").textContent = session.role;
-  setConnection("Loading…");
-  await loadState();
-  await loadHistory();
   openEvents();
   showPage();
   clearInterval(ticker);
-  ticker = setInterval(() => current?.tick?.(), 1000);
+  ticker = setInterval(() => {
+    // The server ends a session after its idle timeout; the page says so then, instead of showing a stale view.
+    const idle = state.session?.idleTimeoutMs;
+    if (idle && Date.now() - lastRequestTime() > idle) {
+      showLogin(`Signed out after ${Math.round(idle / 60_000)} minutes without activity. Please sign in again.`);
+      return;
+    }
+    current?.tick?.();
+  }, 1000);
+  return true;
 }
 
 async function checkSession() {
@@ -230,6 +180,7 @@ async function checkSession() {
     else if (events?.readyState === EventSource.CLOSED) openEvents();
   } catch (error) {
     if (error.status === 401) showLogin(state.session ? "Your session has ended. Please sign in again." : "");
+    else if (!state.session || byId("pages").hidden) showLogin(`The server cannot be reached: ${error.message}`);
     else setConnection(`The server cannot be reached: ${error.message}`);
   }
 }
@@ -246,11 +197,9 @@ async function login(event) {
   const submit = byId("login-submit");
   submit.disabled = true;
   error.textContent = "";
+  let session;
   try {
-    const session = await post("/api/login", { user, password }, { quietUnauthorized: true });
-    byId("login-password").value = "";
-    await startSession(session);
-    byId("main").focus();
+    session = await post("/api/login", { user, password }, { quietUnauthorized: true });
   } catch (failure) {
     error.textContent =
       failure.status === 429
@@ -258,8 +207,16 @@ async function login(event) {
         : failure.status === 401
           ? "Wrong user name or password."
           : `Could not sign in: ${failure.message}`;
+    return;
   } finally {
     submit.disabled = false;
+    byId("login-password").value = "";
+  }
+  try {
+    if (await startSession(session)) byId("main").focus();
+  } catch (failure) {
+    // Signed in, but the site could not be loaded: back to the form, which says why.
+    if (state.session) showLogin(`Signed in, but the site could not be loaded: ${failure.message}`);
   }
 }
 

@@ -13,6 +13,7 @@ export class ApiError extends Error {
 }
 
 let csrf = "";
+let lastRequestAt = Date.now();
 let onUnauthorized = () => {};
 
 /** Sets the CSRF token of the session (from login or GET /api/session). */
@@ -29,6 +30,7 @@ async function request(method, path, body, { quietUnauthorized = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+  lastRequestAt = Date.now();
   const response = await fetch(path, {
     method,
     headers,
@@ -49,6 +51,11 @@ async function request(method, path, body, { quietUnauthorized = false } = {}) {
     throw new ApiError(response.status, parsed);
   }
   return parsed;
+}
+
+/** When the page last asked the server something (the event stream does not count, as on the server). */
+export function lastRequestTime() {
+  return lastRequestAt;
 }
 
 /** GET a JSON resource. */

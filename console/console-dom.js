@@ -1,5 +1,5 @@
 // DOM helpers for the console. Every text goes in through textContent: plant text and the model's words are
-// untrusted, and the Content-Security-Policy forbids inline script and style anyway. No innerHTML anywhere.
+// untrusted, and the Content-Security-Policy forbids inline script and style anyway. Nothing is parsed as markup.
 
 const svgNamespace = "http://www.w3.org/2000/svg";
 
@@ -11,10 +11,16 @@ export function h(tag, props = {}, ...children) {
   const element = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null) continue;
+    if (/HTML$/.test(key)) throw new Error(`h(): "${key}" would parse text as markup; use text`);
     if (key === "class") element.className = value;
     else if (key === "text") element.textContent = String(value);
-    else if (key === "attrs") for (const [name, attr] of Object.entries(value)) element.setAttribute(name, attr);
-    else if (key === "data") Object.assign(element.dataset, value);
+    else if (key === "attrs") {
+      for (const [name, attr] of Object.entries(value)) {
+        // Inline style and handlers are what the Content-Security-Policy blocks: never set them.
+        if (name === "style" || name.startsWith("on")) throw new Error(`h(): no "${name}" attribute`);
+        element.setAttribute(name, attr);
+      }
+    } else if (key === "data") Object.assign(element.dataset, value);
     else if (key === "on")
       for (const [type, listener] of Object.entries(value)) element.addEventListener(type, listener);
     else element[key] = value;

@@ -82,7 +82,11 @@ export function auditPage(root, context) {
     );
   }
 
+  let asked = 0;
+
   async function load() {
+    // Only the answer to the latest question is shown: an earlier, slower one must not overwrite it.
+    const question = ++asked;
     filters = {
       type: type.value,
       tag: tag.value,
@@ -95,6 +99,7 @@ export function auditPage(root, context) {
     chain.textContent = "Checking the chain…";
     try {
       const page = await get(`/api/audit${query(filters)}`);
+      if (question !== asked) return;
       const records = [...page.records].sort((a, b) => b.seq - a.seq);
       replace(grid.body, records.map(row));
       chain.className = `chain ${page.chain.ok ? "ok" : "broken"}`;
@@ -103,6 +108,7 @@ export function auditPage(root, context) {
         : `CHAIN BROKEN after ${page.chain.records} records${page.chain.detail ? `: ${page.chain.detail}` : ""}`;
       if (!page.chain.ok) context.announce("The audit chain does not verify", true);
     } catch (failure) {
+      if (question !== asked) return;
       chain.textContent = "";
       error.textContent = `The audit could not be read: ${failure.message}`;
     }

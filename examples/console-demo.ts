@@ -64,7 +64,9 @@ try {
   serve = await startServe({ siteFile, listen: "127.0.0.1:0" });
 }
 
-say(`  loop       pump7-speed-advisor (examples/serve-site/loops.ts): proposes a speed when pressure or vibration moves`);
+say(
+  `  loop       pump7-speed-advisor (examples/serve-site/loops.ts): proposes a speed when pressure or vibration moves`,
+);
 say("  guard      speed setpoint 600..1500 rpm, at most 100 rpm a step, approval required");
 say(`  audit      ${join(state, "audit.jsonl")}\n`);
 say(`  Open ${serve.url} in a browser on this machine and sign in:`);

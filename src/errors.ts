@@ -37,10 +37,11 @@ function markerFor(code: PlantwireErrorCode): symbol {
 
 /**
  * Messages are joined from parts ("<what failed>: <the library's message>. Fix: <fix>"), and a library's message often
- * ends with its own full stop ("Connection error."): the doubled stop before "Fix:" is dropped here, once for all.
+ * ends with its own full stop ("Connection error."): a doubled stop at the end of a sentence is dropped here, once for
+ * all.
  */
 function joinedSentences(message: string): string {
-  return message.replace(/([.!?])\.(\s+Fix:)/g, "$1$2");
+  return message.replace(/(?<!\.)([.!?])\.(?=\s|$)/g, "$1"); // an ellipsis ("...") stays
 }
 
 /** Base class of every error plantwire throws. */

@@ -80,7 +80,14 @@ export {
   type TimedSample,
   Window,
 } from "./sample.js";
-export { adapterKinds, loadSite, type Site } from "./site/site-config.js";
+export {
+  adapterKinds,
+  loadSite,
+  type Site,
+  type SiteGuardSettings,
+  type SiteServeSettings,
+  siteDefaults,
+} from "./site/site-config.js";
 export {
   type ExpectedTags,
   loadTagMap,

@@ -43,7 +43,9 @@ function options(args: readonly string[]) {
     );
   }
   if (!/^\d{1,6}$/.test(values.start)) {
-    throw new CliUsageError(`--start "${values.start}" is not a register number. Fix: give 0-65535, or 30001/40001-style.`);
+    throw new CliUsageError(
+      `--start "${values.start}" is not a register number. Fix: give 0-65535, or 30001/40001-style.`,
+    );
   }
   let address = Number(values.start);
   let area = values.area ?? "holding";

@@ -3,8 +3,8 @@
  * when no broker is configured. aedes speaks MQTT 3.1.1 only; the adapter falls back to 3.1.1 on its own.
  */
 import net from "node:net";
-import tls from "node:tls";
 import type { Duplex } from "node:stream";
+import tls from "node:tls";
 import type { Aedes, AedesOptions } from "aedes";
 import { ConnectionError } from "../../src/errors.js";
 import { loadOptionalDependency } from "../../src/optional-dependency.js";

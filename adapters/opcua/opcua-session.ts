@@ -5,12 +5,13 @@
  * server never holds a leaked session of ours; this file turns its events into plantwire status.
  */
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { ClientSession, OPCUACertificateManager, OPCUAClient, UserIdentityInfo } from "node-opcua";
 import { ConfigError, ConnectionError } from "../../src/errors.js";
 import { loadOptionalDependency } from "../../src/optional-dependency.js";
 import type { NodeOpcua } from "./opcua-codec.js";
 import type { ResolvedOpcuaOptions } from "./opcua-config.js";
-import { explainConnectFailure } from "./opcua-endpoints.js";
+import { clientCertificateFile, explainConnectFailure, recordRefusals } from "./opcua-endpoints.js";
 import { hearLibraryLog, routeLibraryLog } from "./opcua-library-log.js";
 
 /** The server's operation limits (0 in OPC UA means "no limit"; plantwire then uses its own cap). */
@@ -56,6 +57,39 @@ export async function loadNodeOpcua(): Promise<NodeOpcua> {
   const ua = await loadOptionalDependency<NodeOpcua>("node-opcua", "The OPC UA adapter");
   routeLibraryLog(ua);
   return ua;
+}
+
+/** Who this client says it is: the name and URI given to the server, matching the client certificate. */
+export interface ClientApplication {
+  readonly applicationName: string;
+  readonly applicationUri: string;
+}
+
+/**
+ * The application URI must equal the URI in the client certificate (OPC UA Part 4, CreateSession; node-opcua warns
+ * NODE-OPCUA-W06 otherwise and a strict server refuses). node-opcua makes that certificate on first connect from the
+ * options of whichever client connects first, so every client plantwire creates on a PKI folder (session, GetEndpoints
+ * for `opcua trust` and for error messages) passes the same name and URI. A certificate that already exists is the
+ * identity servers have trusted: its URI wins, even when it was made under another application name.
+ */
+export async function clientApplication(
+  ua: NodeOpcua,
+  pkiFolder: string,
+  applicationName: string,
+): Promise<ClientApplication> {
+  const made = ua.makeApplicationUrn(hostname(), applicationName);
+  const pem = await readFile(clientCertificateFile(pkiFolder), "utf8").catch(() => undefined);
+  if (pem === undefined) return { applicationName, applicationUri: made };
+  try {
+    const certificate = ua.crypto_utils.convertPEMtoDER(pem);
+    const uris =
+      ua.crypto_utils.exploreCertificate(certificate).tbsCertificate.extensions?.subjectAltName
+        ?.uniformResourceIdentifier;
+    return { applicationName, applicationUri: uris?.[0] ?? made };
+  } catch {
+    // An unreadable certificate fails the connect with node-opcua's own message; the URI does not matter then.
+    return { applicationName, applicationUri: made };
+  }
 }
 
 /** Creates (on first use) and opens the PKI folder. Unknown certificates are refused, never trusted automatically. */
@@ -154,16 +188,20 @@ export async function openSession(
   let ua: NodeOpcua;
   let identity: UserIdentityInfo;
   let certificateManager: OPCUACertificateManager;
+  let application: ClientApplication;
   try {
     ua = await loadNodeOpcua();
     identity = await userIdentity(ua, options);
     certificateManager = await openCertificateManager(ua, options.pkiFolder);
+    application = await clientApplication(ua, options.pkiFolder, options.applicationName);
   } catch (error) {
     stopHearing();
     throw error;
   }
+  const refusal = recordRefusals(certificateManager);
   const client = ua.OPCUAClient.create({
-    applicationName: options.applicationName,
+    applicationName: application.applicationName,
+    applicationUri: application.applicationUri,
     endpointMustExist: false,
     securityMode: ua.MessageSecurityMode[options.securityMode],
     securityPolicy: ua.SecurityPolicy[options.securityPolicy],
@@ -186,13 +224,15 @@ export async function openSession(
     session = await withDeadline(client.createSession(identity), options.connectTimeoutMs, signal, `${label}: session`);
   } catch (error) {
     await client.disconnect().catch(() => {});
-    if (ConnectionError.isInstance(error)) {
+    // Our own deadline or abort: the reason is already plain, unless the server's certificate was refused before it.
+    const refused = refusal();
+    if (ConnectionError.isInstance(error) && refused === undefined) {
       await certificateManager.dispose().catch(() => {});
       stopHearing();
       throw error;
     }
-    const message = ((error as Error).message ?? String(error)).trim();
-    const explained = await explainConnectFailure(ua, options, certificateManager, message).catch(
+    const message = ((error as Error).message ?? String(error)).replace(`${label}: `, "").trim();
+    const explained = await explainConnectFailure(ua, options, certificateManager, message, application, refused).catch(
       () => `${message}. Fix: check the endpoint, that the server runs, and the security mode/policy`,
     );
     await certificateManager.dispose().catch(() => {});

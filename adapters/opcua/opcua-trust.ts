@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { ConnectionError } from "../../src/errors.js";
 import { certificateOf, offeredEndpoints } from "./opcua-endpoints.js";
-import { loadNodeOpcua, openCertificateManager } from "./opcua-session.js";
+import { clientApplication, loadNodeOpcua, openCertificateManager } from "./opcua-session.js";
 
 /** A server certificate as shown to a person before trusting it. */
 export interface ServerCertificateInfo {
@@ -52,12 +52,21 @@ function fingerprint(data: Buffer, algorithm: "sha1" | "sha256"): string {
   return (createHash(algorithm).update(data).digest("hex").match(/../g) ?? []).join(":").toUpperCase();
 }
 
-/** Fetches the server certificate of an endpoint (the first endpoint that carries one). */
-export async function fetchServerCertificate(endpoint: string, pkiFolder: string): Promise<ServerCertificateInfo> {
+/**
+ * Fetches the server certificate of an endpoint (the first endpoint that carries one). On a new PKI folder this makes
+ * the client certificate, for `applicationName` (the adapters' `applicationName` option, @default "plantwire"), so it
+ * is the same certificate the adapter's sessions will show.
+ */
+export async function fetchServerCertificate(
+  endpoint: string,
+  pkiFolder: string,
+  applicationName = "plantwire",
+): Promise<ServerCertificateInfo> {
   const ua = await loadNodeOpcua();
   const manager = await openCertificateManager(ua, pkiFolder);
   try {
-    const offered = await offeredEndpoints(ua, endpoint, manager);
+    const application = await clientApplication(ua, pkiFolder, applicationName);
+    const offered = await offeredEndpoints(ua, endpoint, manager, application);
     const certificate = certificateOf(ua, offered);
     const withCertificate = offered.find((entry) => entry.description.serverCertificate?.length)?.description;
     if (!certificate || !withCertificate) throw new Error("the server offers no certificate");

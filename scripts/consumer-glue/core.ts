@@ -1,8 +1,10 @@
 /**
  * A consumer with only plantwire and zod: tags on the in-memory adapter, a snapshot, its compact context and a
- * function model whose answer zod validates.
+ * function model whose answer zod validates; the simulator's tag-map files found through plantwire/simulator.
  */
+import { existsSync } from "node:fs";
 import { createPlant, defineTags, encodeSnapshot, float, functionModel } from "plantwire";
+import { stationTagMapFile, stationViews } from "plantwire/simulator";
 import { memoryAdapter } from "plantwire/testing";
 import { z } from "zod";
 
@@ -26,6 +28,9 @@ async function main(): Promise<void> {
     output: z.object({ speed: z.number() }),
   });
   await plant.close();
+  // The station's tag maps ship in the tarball and are found from the installed package, as ESM and as CommonJS.
+  const missing = stationViews.filter((view) => !existsSync(stationTagMapFile(view)));
+  if (missing.length > 0) throw new Error(`tag maps not found for ${missing.join(", ")}`);
   console.log(
     `consumer-check core pressure=${pressure} speed=${advice.speed} context=${context.text.length > 0} ${typeof misspelt}`,
   );

@@ -65,6 +65,8 @@ function describePending(proposal: PendingProposal, now: number, full = false): 
   const origin = [
     proposal.loop && `loop ${terminalSafe(proposal.loop)}`,
     proposal.modelId && `model ${terminalSafe(proposal.modelId)}`,
+    proposal.source && `from ${terminalText(proposal.source, 70)}`,
+    proposal.user && `for ${terminalText(proposal.user, 70)}`,
   ]
     .filter(Boolean)
     .join(", ");

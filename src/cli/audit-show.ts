@@ -170,4 +170,3 @@ export const auditShowCommand: CliCommand = {
     return exitCodes.failure;
   },
 };
-

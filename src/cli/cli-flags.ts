@@ -6,14 +6,14 @@
  * ```ts
  * const { values, positionals } = parseFlags(args, {
  *   site: stringFlag({ required: true, hint: "site.yaml" }),
- *   "interval-ms": integerFlag({ min: 1, max: 3_600_000, default: 1000, unit: "ms" }),
+ *   "interval-ms": integerFlag({ min: 100, max: 3_600_000, default: 1000, unit: "ms" }),
  *   json: booleanFlag(),
  * }, { positionals: { names: [] } });
  * values["interval-ms"]; // number
  * ```
  *
- * Throw {@link CliUsageError} from a command for any other wrong command line: `runCli` prints it with a pointer to
- * the command's `--help` and exits 2.
+ * Throw {@link CliUsageError} from a command for any other wrong command line: `runCli` prints it with the command's
+ * usage and exits 2. Every command also takes `--verbose` ({@link commonFlags}); `--help` never reaches a command.
  */
 import { parseArgs } from "node:util";
 
@@ -44,7 +44,7 @@ export interface Flag<T> {
   readonly required?: boolean;
   /** The flag may be given more than once; its value is then the list of what was given, in order. */
   readonly multiple?: boolean;
-  /** What the flag accepts, for messages: "a whole number 100–3600000 (ms)". */
+  /** What the flag accepts, for messages: "a whole number from 100 to 3600000 (ms)". */
   readonly accepts: string;
   /** Turns the text given into the value; throws a CliUsageError naming the flag. */
   read(text: string, flag: string): T;
@@ -110,9 +110,12 @@ function numberReader(whole: boolean, { min, max, unit }: NumberOptions) {
       // Number("") is 0 and Number(" 5") is 5: only plain decimal notation is taken as a number.
       const pattern = whole ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
       const value = pattern.test(text.trim()) ? Number(text) : Number.NaN;
-      if (!Number.isFinite(value) || value < min || value > max) {
-        throw new CliUsageError(`${flag} "${text}" is not ${accepts}. Fix: give ${accepts}.`);
+      if (!Number.isFinite(value)) {
+        throw new CliUsageError(
+          `${flag} "${text}" is not ${whole ? "a whole number" : "a number"}. Fix: give ${accepts}.`,
+        );
       }
+      if (value < min || value > max) throw new CliUsageError(`${flag} ${text} is out of range. Fix: give ${accepts}.`);
       return value;
     },
   };
@@ -201,7 +204,7 @@ const flagList = (flags: Record<string, Flag<unknown>>) =>
 
 /**
  * Parses `args` against `flags`. An unknown flag, a flag without its value, a value given to a switch, a value out of
- * bounds, a missing required flag or a wrong number of positional arguments throws a {@link CliUsageError} that names
+ * bounds, a flag given twice, a missing required flag or a wrong number of positional arguments throws a {@link CliUsageError} that names
  * it and says what is accepted. `--` ends the flags: what follows is positional.
  */
 export function parseFlags<const S extends Record<string, Flag<unknown>>>(
@@ -235,6 +238,10 @@ export function parseFlags<const S extends Record<string, Flag<unknown>>>(
       throw new CliUsageError(`Unknown option ${token.rawName}.${known ? ` Options: ${known}, --help.` : ""}`);
     }
     const name = `--${token.name}`;
+    // The last of two would win silently: `approve --by alice --by bob` must not pick one of them for the person.
+    if (!flag.multiple && values[token.name] !== undefined) {
+      throw new CliUsageError(`${name} is given more than once. Fix: give it once.`);
+    }
     if (flag.type === "boolean") {
       if (token.value !== undefined) throw new CliUsageError(`${name} takes no value (got "${token.value}").`);
       values[token.name] = true;

@@ -61,6 +61,11 @@ export const commandEntries: readonly CommandEntry[] = [
     load: async () => (await import("./serve-command.js")).serveCommand,
   },
   {
+    name: "mcp",
+    summary: "Serve a site to an MCP client over stdio: read tags, propose writes (a person decides)",
+    load: async () => (await import("./mcp-command.js")).mcpCommand,
+  },
+  {
     name: "proposals",
     summary: "List proposals waiting for approval",
     load: async () => (await import("./approval-commands.js")).proposalsCommand,

@@ -8,7 +8,8 @@ import net from "node:net";
 import { installCommand, type PackageStatus, packageStatus } from "../optional-dependency.js";
 import { defaultSimulatorHost, defaultSimulatorPorts, viewPackages } from "../sim/simulator-network.js";
 import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
-import { booleanFlag, CliUsageError, parseFlags } from "./cli-flags.js";
+import { booleanFlag, CliUsageError, parseFlags, stringFlag } from "./cli-flags.js";
+import { checkSite, type SiteEndpoint } from "./doctor-site.js";
 
 /** The Node.js versions plantwire runs on (package.json `engines.node`, kept equal by a test). */
 export const supportedNode = { range: ">=20", major: 20 } as const;
@@ -65,13 +66,27 @@ export interface DoctorReport {
   install?: string;
   simulatorPorts: { view: string; host: string; port: number; free: boolean; flag: string }[];
   services?: { name: string; host: string; port: number; reachable: boolean }[];
+  /** With `--site`: the site's packages (each with what needs it) and whether each adapter's peer answered. */
+  site?: { file: string; packages: (PackageStatus & { usedBy: string })[]; endpoints: SiteEndpoint[] };
 }
 
-const usage = `Usage: plantwire doctor [<feature>...] [--services] [--json]
-  <feature>     check only these (default: all): ${doctorFeatures.map((feature) => feature.name).join(", ")}
+/** The feature names, a few to a line, for the usage text. */
+function featureList(): string {
+  const names = doctorFeatures.map((feature) => feature.name);
+  const lines: string[] = [];
+  for (let index = 0; index < names.length; index += 8) lines.push(names.slice(index, index + 8).join(", "));
+  return lines.join(",\n                ");
+}
+
+const usage = `Usage: plantwire doctor [<feature>...] [--site site.yaml] [--services] [--json]
+  <feature>     check only these (default: all):
+                ${featureList()}
+  --site <file> what this site needs: its adapters' packages, and a TCP connection to each device, broker and
+                database it names (the only addresses beyond 127.0.0.1 doctor contacts); fails when one does not
+                answer. Checks the core and the site only, unless features are named too
   --services    also see which loopback services answer (PostgreSQL 5432, MariaDB 3306, MQTT 1883 on 127.0.0.1)
   --json        print the report as JSON
-Nothing is loaded and nothing but 127.0.0.1 is contacted. Exit 0 when everything the chosen features need is
+No library is loaded, and nothing but 127.0.0.1 is contacted without --site. Exit 0 when everything the chosen features need is
 installed (in a supported version) and Node.js is new enough; 1 when something is missing, with one npm i line for
 all of it. A simulator port in use is reported with the flag that moves the view; it does not fail the check.`;
 
@@ -101,9 +116,11 @@ function reachable(host: string, port: number, timeoutMs = 500): Promise<boolean
 /** Runs every check for `features` (all when empty) and returns the report. */
 export async function doctorReport(
   features: readonly string[] = [],
-  options: { services?: boolean } = {},
+  options: { services?: boolean; site?: string } = {},
 ): Promise<DoctorReport> {
-  const chosen = features.length === 0 ? doctorFeatures : doctorFeatures.filter((f) => features.includes(f.name));
+  // With a site, what it needs is the question: the core and its adapters, unless features are named as well.
+  const wanted = features.length === 0 && options.site ? ["core"] : features;
+  const chosen = wanted.length === 0 ? doctorFeatures : doctorFeatures.filter((f) => wanted.includes(f.name));
   const major = Number(process.versions.node.split(".")[0]);
   const node = { version: process.versions.node, required: supportedNode.range, ok: major >= supportedNode.major };
   const statuses = new Map<string, PackageStatus>();
@@ -117,6 +134,12 @@ export async function doctorReport(
     const ok = packages.every((item) => item.installed && item.supported !== false);
     return { name: feature.name, description: feature.description, ok, packages };
   });
+  const siteCheck = options.site ? await checkSite(options.site) : undefined;
+  const site = siteCheck && {
+    file: siteCheck.file,
+    packages: siteCheck.packages.map((needed) => ({ ...statusOf(needed.name), usedBy: needed.usedBy })),
+    endpoints: siteCheck.endpoints,
+  };
   const missing = [...statuses.values()].filter((item) => !item.installed).map((item) => item.name);
   const unsupported = [...statuses.values()]
     .filter((item) => item.installed && item.supported === false)
@@ -137,8 +160,9 @@ export async function doctorReport(
       )
     : undefined;
   const toInstall = [...missing, ...unsupported];
+  const unreachable = site?.endpoints.some((endpoint) => endpoint.reachable === false) ?? false;
   return {
-    ok: node.ok && toInstall.length === 0,
+    ok: node.ok && toInstall.length === 0 && !unreachable,
     node,
     features: rows,
     missing,
@@ -146,6 +170,7 @@ export async function doctorReport(
     ...(toInstall.length > 0 ? { install: installCommand(toInstall) } : {}),
     simulatorPorts,
     ...(services ? { services } : {}),
+    ...(site ? { site } : {}),
   };
 }
 
@@ -169,6 +194,20 @@ export function doctorText(report: DoctorReport): string {
     const packages = feature.packages.length ? feature.packages.map(packageCell).join(", ") : "nothing more";
     lines.push(`  ${feature.ok ? "ok     " : "MISSING"}  ${feature.name.padEnd(width)}  ${packages}`);
     lines.push(`  ${" ".repeat(7)}  ${" ".repeat(width)}  ${feature.description}`);
+  }
+  if (report.site) {
+    lines.push("", `Site ${report.site.file}:`);
+    for (const item of report.site.packages)
+      lines.push(`  ${item.installed ? "ok     " : "MISSING"}  ${packageCell(item)} (${item.usedBy})`);
+    for (const endpoint of report.site.endpoints) {
+      const state =
+        endpoint.reachable === undefined
+          ? ""
+          : endpoint.reachable
+            ? "  answers"
+            : `  DOES NOT ANSWER (${endpoint.error ?? "no connection"})`;
+      lines.push(`  ${endpoint.adapter} (${endpoint.kind})  ${endpoint.where}${state}`);
+    }
   }
   if (report.install) {
     const what = [...report.missing, ...report.unsupported].join(", ");
@@ -196,7 +235,7 @@ export const doctorCommand: CliCommand = {
   async run(args: readonly string[], io: CliIo) {
     const { values, positionals } = parseFlags(
       args,
-      { services: booleanFlag(), json: booleanFlag() },
+      { services: booleanFlag(), json: booleanFlag(), site: stringFlag({ nonBlank: true, hint: "site.yaml" }) },
       { positionals: { names: [], optional: Number.POSITIVE_INFINITY } },
     );
     const known = doctorFeatures.map((feature) => feature.name);
@@ -204,7 +243,10 @@ export const doctorCommand: CliCommand = {
     if (unknown !== undefined) {
       throw new CliUsageError(`Unknown feature "${unknown}". Fix: name one or more of ${known.join(", ")}.`);
     }
-    const report = await doctorReport(positionals, { services: values.services });
+    const report = await doctorReport(positionals, {
+      services: values.services,
+      ...(values.site ? { site: values.site } : {}),
+    });
     io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : doctorText(report));
     return report.ok ? exitCodes.ok : exitCodes.failure;
   },

@@ -85,7 +85,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(rest, io);
   } catch (error) {
     if (CliUsageError.isInstance(error)) {
-      io.err(`${error.message}\nRun "plantwire ${entry.name} --help" for its usage.\n`);
+      io.err(`${error.message}\n\n${command.usage}\n`);
       return exitCodes.usage;
     }
     io.err(`${error instanceof Error ? error.message : String(error)}\n`);

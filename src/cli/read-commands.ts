@@ -119,7 +119,12 @@ export const watchCommand: CliCommand = {
   async run(args, io) {
     const { values } = parseFlags(args, {
       site: siteFlag,
-      "interval-ms": integerFlag({ min: 0, max: 3_600_000, default: 1000, unit: "ms" }),
+      "interval-ms": integerFlag({
+        min: 0,
+        max: 3_600_000,
+        default: 1000,
+        unit: `ms; below ${FASTEST_INTERVAL_MS} only with --force`,
+      }),
       "duration-ms": integerFlag({ min: 1, max: 2 ** 31 - 1, unit: "ms" }),
       count: integerFlag({ min: 1, max: 1_000_000_000 }),
       force: booleanFlag(),

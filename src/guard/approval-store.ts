@@ -79,7 +79,9 @@ function isPendingProposal(value: unknown, id: string): value is PendingProposal
     Array.isArray(record.approvedBy) &&
     record.approvedBy.every((name) => typeof name === "string") &&
     (record.loop === undefined || typeof record.loop === "string") &&
-    (record.modelId === undefined || typeof record.modelId === "string")
+    (record.modelId === undefined || typeof record.modelId === "string") &&
+    (record.source === undefined || typeof record.source === "string") &&
+    (record.user === undefined || typeof record.user === "string")
   );
 }
 

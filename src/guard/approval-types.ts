@@ -21,6 +21,9 @@ export interface PendingProposal {
   readonly approvedBy: readonly string[];
   readonly loop?: string;
   readonly modelId?: string;
+  /** Where it came from outside a loop, e.g. "mcp:claude-desktop", and the person whose token it came with. */
+  readonly source?: string;
+  readonly user?: string;
 }
 
 /** A decision as filed by a person's tool. Read back unvalidated: the guard checks every field. */

@@ -30,7 +30,7 @@ export interface GuardOptions<TTags extends TagDefinitions> {
   /**
    * Lets `guard.approve()` in this process approve what this process proposed. Off by default: the proposer never
    * decides its own proposals; a person does, from another process (the CLI) or a console. Turn it on only where a
-   * person stands behind the call (the demo, tests, a console that logs its users in). @default false
+   * person stands behind the call (the demo, tests); a server that logs people in uses `loginDecisions`. @default false
    */
   allowSameProcessApproval?: boolean;
   /**

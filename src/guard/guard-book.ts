@@ -36,6 +36,8 @@ function shown(proposal: Proposal, guard: string): PendingProposal {
     approvedBy: proposal.approvals.map((approval) => approval.by),
     ...(proposal.origin.loop ? { loop: proposal.origin.loop } : {}),
     ...(proposal.origin.modelId ? { modelId: proposal.origin.modelId } : {}),
+    ...(proposal.origin.source ? { source: proposal.origin.source } : {}),
+    ...(proposal.origin.user ? { user: proposal.origin.user } : {}),
   };
 }
 

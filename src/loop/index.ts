@@ -13,7 +13,6 @@ export {
   type LoopStatus,
 } from "./loop-runner.js";
 export { type ShutdownOptions, shutdown, shutdownOnSignals } from "./loop-shutdown.js";
-export type { SiteLoops, SiteLoopsContext } from "./site-loops.js";
 export {
   anyOf,
   cron,
@@ -28,3 +27,4 @@ export {
   type WhenTagOptions,
   whenTag,
 } from "./loop-triggers.js";
+export type { SiteLoops, SiteLoopsContext } from "./site-loops.js";

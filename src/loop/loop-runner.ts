@@ -3,7 +3,7 @@
  * run when its trigger fires, never overlapping itself, within its budget, proposing writes only through the guard.
  */
 import { BudgetExceededError, ConfigError, PlantwireError } from "../errors.js";
-import { type Logger, logFailure, resolveLogger } from "../logger.js";
+import { logFailure, resolveLogger } from "../logger.js";
 import type { ModelOutputError } from "../model/model-errors.js";
 import type { ModelUsage } from "../model/model-types.js";
 import type { Plant } from "../plant.js";
@@ -11,8 +11,8 @@ import type { TagDefinitions } from "../tags.js";
 import { BudgetTracker, budgetedModel } from "./loop-budget.js";
 import { systemClock } from "./loop-clock.js";
 import type { TriggerCause } from "./loop-triggers.js";
-import { readOnlySnapshot, readOnlyTags } from "./read-only-tags.js";
 import { emptyMetrics, type Loop, type LoopOptions, type LoopStatus } from "./loop-types.js";
+import { readOnlySnapshot, readOnlyTags } from "./read-only-tags.js";
 
 export type {
   Loop,

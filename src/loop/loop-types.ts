@@ -100,7 +100,11 @@ export interface LoopReport {
   /** Who paused it, when a person did (not the budget). */
   readonly pausedBy?: string;
   /** The tightest budget: what is used of it in its window, and its limit. */
-  readonly budget?: { readonly used: number; readonly limit: number; readonly unit: "calls per hour" | "tokens per day" };
+  readonly budget?: {
+    readonly used: number;
+    readonly limit: number;
+    readonly unit: "calls per hour" | "tokens per day";
+  };
   readonly modelCalls: number;
   readonly tokens: number;
 }

@@ -12,15 +12,17 @@ import type { SiteMcpSettings } from "./mcp-settings.js";
 import type { McpPlantAccess } from "./mcp-tools.js";
 
 /** A plant and a proposer's view of its guard, asked for on each call (a serve reload replaces both). */
-export interface GuardAccessParts {
+export interface GuardAccessParts<TTags extends TagDefinitions = TagDefinitions> {
   readonly siteName: string;
-  plant(): Plant<TagDefinitions>;
-  guard(): Pick<ProposerGuard<TagDefinitions>, "propose" | "rejectAnswer" | "get">;
+  plant(): Plant<TTags>;
+  guard(): Pick<ProposerGuard<TTags>, "propose" | "rejectAnswer" | "get">;
   settings(): SiteMcpSettings;
 }
 
 /** Access through a guard in this process. */
-export function guardAccess(parts: GuardAccessParts): McpPlantAccess {
+export function guardAccess<TTags extends TagDefinitions>(typed: GuardAccessParts<TTags>): McpPlantAccess {
+  // Tag names arrive as text from the client and are checked against the exposure: the map's own types add nothing.
+  const parts = typed as unknown as GuardAccessParts;
   return {
     siteName: parts.siteName,
     tags: () => parts.plant().tags,

@@ -10,8 +10,8 @@ import { BodyError, readJsonBody, sendError, sendJson } from "../serve/auth/auth
 import type { ServeAuth } from "../serve/auth/serve-auth.js";
 import type { SiteRuntime } from "../serve/site-runtime.js";
 import type { AnyTag } from "../tags.js";
-import { type ProposalAnswer, proposalSummary, proposeUnderExposure, statusForAssistant } from "./mcp-proposals.js";
 import { sourceOf } from "./mcp-limits.js";
+import { type ProposalAnswer, proposalSummary, proposeUnderExposure, statusForAssistant } from "./mcp-proposals.js";
 import { defaultMcpSettings, type SiteMcpSettings } from "./mcp-settings.js";
 
 /** The site's `mcp:` settings, or the read-only defaults. */
@@ -49,7 +49,13 @@ export async function handleProposalRoutes(
     const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
     const { tag, value, reason } = fields;
     if (typeof tag !== "string" || typeof reason !== "string" || !reason.trim() || value === undefined) {
-      sendError(response, 400, "bad-request", "a proposal needs tag, value and reason", 'send { "tag": "speedSetpoint", "value": 1200, "reason": "why" }');
+      sendError(
+        response,
+        400,
+        "bad-request",
+        "a proposal needs tag, value and reason",
+        'send { "tag": "speedSetpoint", "value": 1200, "reason": "why" }',
+      );
       return true;
     }
     const fromMcp = typeof fields.source === "string" && fields.source.startsWith("mcp:");
@@ -61,7 +67,10 @@ export async function handleProposalRoutes(
     if (person.role === "assistant" || fromMcp) {
       result = await proposeUnderExposure(runtime.guard, mcpSettingsOf(runtime), runtime.site.tags, request_);
     } else {
-      const [proposal] = await runtime.guard.propose({ [tag]: typed }, { reason: request_.reason, source, user: person.user });
+      const [proposal] = await runtime.guard.propose(
+        { [tag]: typed },
+        { reason: request_.reason, source, user: person.user },
+      );
       result = { proposal: proposalSummary(proposal as Proposal) };
     }
     // The console's recent list shows it once decided.

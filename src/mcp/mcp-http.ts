@@ -40,6 +40,8 @@ export interface McpMountOptions {
   readonly version?: string;
   /** The path. @default "/mcp" */
   readonly path?: string;
+  /** Sessions kept at once; beyond it the least recently used one ends (clients that never say goodbye). @default 64 */
+  readonly maxSessions?: number;
 }
 
 /** Creates the mount; the SDK is loaded on the first MCP request, not before. */
@@ -63,11 +65,21 @@ export function createMcpMount(options: McpMountOptions): McpMount {
       guard: () => runtime().guard,
       settings: () => mcpSettingsOf(runtime()),
     });
-    const server = await createPlantMcpServer({ access, caller: { user, canPropose }, limiter, version: options.version ?? "0.1.0" });
+    const server = await createPlantMcpServer({
+      access,
+      caller: { user, canPropose },
+      limiter,
+      version: options.version ?? "0.1.0",
+    });
     const transport: StreamableHTTPServerTransport = new http.StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, { user, transport, close: () => server.close() });
+        const oldest = sessions.size > (options.maxSessions ?? 64) ? sessions.keys().next().value : undefined;
+        if (oldest !== undefined) {
+          void sessions.get(oldest)?.close();
+          sessions.delete(oldest);
+        }
       },
     });
     transport.onclose = () => {
@@ -89,17 +101,38 @@ export function createMcpMount(options: McpMountOptions): McpMount {
       const person = options.auth.authorize(request, response, "read");
       if (!person) return true;
       if (person.via !== "token") {
-        sendError(response, 401, "unauthenticated", "MCP clients need an API token", "send Authorization: Bearer <token> (plantwire users token <name>)");
+        sendError(
+          response,
+          401,
+          "unauthenticated",
+          "MCP clients need an API token",
+          "send Authorization: Bearer <token> (plantwire users token <name>)",
+        );
         return true;
       }
       const id = request.headers["mcp-session-id"];
       if (typeof id === "string") {
         const session = sessions.get(id);
         if (!session) {
-          sendError(response, 404, "unknown-session", "no such MCP session (the server restarted, or it ended)", "initialize again");
+          sendError(
+            response,
+            404,
+            "unknown-session",
+            "no such MCP session (the server restarted, or it ended)",
+            "initialize again",
+          );
         } else if (session.user !== person.user) {
-          sendError(response, 403, "forbidden", "this MCP session belongs to another user", "use the token the session began with");
+          sendError(
+            response,
+            403,
+            "forbidden",
+            "this MCP session belongs to another user",
+            "use the token the session began with",
+          );
         } else {
+          // Most recently used last: the map's order is the order to end sessions in.
+          sessions.delete(id);
+          sessions.set(id, session);
           await session.transport.handleRequest(request, response);
         }
         return true;

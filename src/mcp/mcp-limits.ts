@@ -24,7 +24,9 @@ export function createRateLimiter(perMinute: () => number, now: () => number = D
 
 /** A client's self-given name, made safe for an origin and the audit: "mcp:<name>". */
 export function sourceOf(clientName: string | undefined): string {
-  const cleaned = (clientName ?? "").replace(/[^A-Za-z0-9._@ -]+/g, "").trim().slice(0, 60);
+  const cleaned = (clientName ?? "")
+    .replace(/[^A-Za-z0-9._@ -]+/g, "")
+    .trim()
+    .slice(0, 60);
   return `mcp:${cleaned || "unnamed-client"}`;
 }
-

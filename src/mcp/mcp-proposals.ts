@@ -4,8 +4,9 @@
  * refusal one audit record), then the proposal is an ordinary guard proposal with its source and user. Nothing here
  * decides: the guard checks, records and holds it for a person.
  */
-import type { ProposerGuard } from "../guard/proposer-only.js";
+
 import type { Proposal, RejectionCode } from "../guard/guard-types.js";
+import type { ProposerGuard } from "../guard/proposer-only.js";
 import type { TagDefinitions } from "../tags.js";
 import type { SiteMcpSettings } from "./mcp-settings.js";
 

@@ -32,7 +32,9 @@ function proposableValue(tag: AnyTag) {
       return z.enum(states as [string, ...string[]]).describe(`one of ${states.join(", ")}; ${approvals}`);
     }
     case "boolean":
-      return z.boolean().describe(tag.labels ? `false=${tag.labels[0]}, true=${tag.labels[1]}; ${approvals}` : approvals);
+      return z
+        .boolean()
+        .describe(tag.labels ? `false=${tag.labels[0]}, true=${tag.labels[1]}; ${approvals}` : approvals);
     case "text":
       return z.string().max(tag.maxLength).describe(approvals);
     case "datetime":

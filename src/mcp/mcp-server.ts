@@ -6,12 +6,12 @@
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { encodeSnapshot } from "../context/context-snapshot.js";
 import { quoteUntrusted } from "../context/context-text.js";
 import { loadOptionalDependency, requireOptionalDependencies } from "../optional-dependency.js";
-import { type McpCaller, type McpPlantAccess, mcpTools, proposeNotAllowed } from "./mcp-tools.js";
-import { encodeSnapshot } from "../context/context-snapshot.js";
 import { tagView } from "../serve/serve-views.js";
-import { createRateLimiter, sourceOf } from "./mcp-limits.js";
+import { type createRateLimiter, sourceOf } from "./mcp-limits.js";
+import { type McpCaller, type McpPlantAccess, mcpTools, proposeNotAllowed } from "./mcp-tools.js";
 import { assistantSnapshot, assistantTags } from "./mcp-view.js";
 
 type McpModule = typeof import("@modelcontextprotocol/sdk/server/mcp.js");
@@ -75,7 +75,12 @@ export async function createPlantMcpServer(options: PlantMcpServerOptions): Prom
     if (!tool) {
       if (request.params.name === "propose_write" && !caller.canPropose) return proposeNotAllowed(caller);
       const names = tools.map((candidate) => candidate.name).join(", ");
-      return { content: [{ type: "text", text: `No tool "${String(request.params.name).slice(0, 60)}"; the tools are ${names}.` }], isError: true };
+      return {
+        content: [
+          { type: "text", text: `No tool "${String(request.params.name).slice(0, 60)}"; the tools are ${names}.` },
+        ],
+        isError: true,
+      };
     }
     return tool.call(request.params.arguments, source());
   });
@@ -84,7 +89,11 @@ export async function createPlantMcpServer(options: PlantMcpServerOptions): Prom
   server.registerResource(
     "tag-map",
     "plantwire://site/tags",
-    { title: "The tag map", description: "The visible tags and what an assistant may propose", mimeType: "application/json" },
+    {
+      title: "The tag map",
+      description: "The visible tags and what an assistant may propose",
+      mimeType: "application/json",
+    },
     async (uri) => {
       const over = limited();
       if (over) throw new Error(over);
@@ -93,22 +102,40 @@ export async function createPlantMcpServer(options: PlantMcpServerOptions): Prom
       const rows = Object.entries(view).map(([name, tag]) => {
         const row = tagView(name, tag);
         // Plant text is untrusted wherever it goes: fenced as the context encoder fences it.
-        return { ...row, ...(row.description ? { description: quoteUntrusted(row.description, 160) } : {}), proposable: settings.propose.includes(name) };
+        return {
+          ...row,
+          ...(row.description ? { description: quoteUntrusted(row.description, 160) } : {}),
+          proposable: settings.propose.includes(name),
+        };
       });
-      return { contents: [{ uri: uri.href, mimeType: "application/json", text: json({ site: access.siteName, tags: rows }) }] };
+      return {
+        contents: [{ uri: uri.href, mimeType: "application/json", text: json({ site: access.siteName, tags: rows }) }],
+      };
     },
   );
   server.registerResource(
     "snapshot",
     "plantwire://site/snapshot",
-    { title: "Current values", description: "Every visible tag's current value as compact plant context", mimeType: "text/plain" },
+    {
+      title: "Current values",
+      description: "Every visible tag's current value as compact plant context",
+      mimeType: "text/plain",
+    },
     async (uri) => {
       const over = limited();
       if (over) throw new Error(over);
       const view = assistantTags(access.tags(), access.settings());
       const names = Object.keys(view);
       const snapshot = assistantSnapshot(view, await access.read(names));
-      return { contents: [{ uri: uri.href, mimeType: "text/plain", text: encodeSnapshot(snapshot, { tags: names, layout: "inline" }).text }] };
+      return {
+        contents: [
+          {
+            uri: uri.href,
+            mimeType: "text/plain",
+            text: encodeSnapshot(snapshot, { tags: names, layout: "inline" }).text,
+          },
+        ],
+      };
     },
   );
   return server;

@@ -33,7 +33,12 @@ export function mcpSectionSchema() {
     expose: z.array(z.string().min(1)).optional(),
     propose: z.array(z.string().min(1)).optional(),
     callsPerMinute: z.number().int().min(1).max(10_000).optional(),
-    maxWindowSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
+    maxWindowSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .optional(),
   });
 }
 

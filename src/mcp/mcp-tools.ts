@@ -59,7 +59,10 @@ const text = (value: string, isError = false): McpToolResult => ({
 /** The result of a proposal or status call: one plain line, the summary as structured content. */
 function proposalResult(answer: ProposalAnswer): McpToolResult {
   if ("refused" in answer) {
-    return { ...text(`Refused (${answer.refused.code}): ${answer.refused.message}. Nothing will be written.`, true), structuredContent: { ...answer } };
+    return {
+      ...text(`Refused (${answer.refused.code}): ${answer.refused.message}. Nothing will be written.`, true),
+      structuredContent: { ...answer },
+    };
   }
   const { proposal } = answer;
   const head = `Proposal ${proposal.id}: ${proposal.tag} ${JSON.stringify(proposal.current)} → ${JSON.stringify(proposal.value)}: ${proposal.state}`;
@@ -77,10 +80,16 @@ function describeProposable(view: TagDefinitions, settings: SiteMcpSettings): st
   const rows = settings.propose.map((name) => {
     const tag = view[name] as AnyTag;
     const write = tag.write;
-    if (tag.type === "enum") return `${name} one of ${((write?.states as string[] | undefined) ?? Object.keys(tag.states)).join("/")}`;
+    if (tag.type === "enum")
+      return `${name} one of ${((write?.states as string[] | undefined) ?? Object.keys(tag.states)).join("/")}`;
     if (tag.type !== "float" && tag.type !== "integer") return `${name} ${tag.type}`;
     const range = write?.range ?? tag.range;
-    return [name, tag.unit, range && `${range[0]}..${range[1]}`, write?.maxStep !== undefined && `maxStep=${write.maxStep}`]
+    return [
+      name,
+      tag.unit,
+      range && `${range[0]}..${range[1]}`,
+      write?.maxStep !== undefined && `maxStep=${write.maxStep}`,
+    ]
       .filter(Boolean)
       .join(" ");
   });
@@ -95,10 +104,19 @@ export function mcpTools(access: McpPlantAccess, caller: McpCaller, now: () => n
   const schemas = toolSchemas(view, settings);
   const jsonSchema = (schema: import("zod").ZodType) =>
     z.toJSONSchema(schema, { target: "draft-7", io: "input" }) as Record<string, unknown>;
-  const parse = <T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, args: unknown) => {
+  const parse = <T>(
+    schema: {
+      safeParse(
+        value: unknown,
+      ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+    },
+    args: unknown,
+  ) => {
     const parsed = schema.safeParse(args ?? {});
     if (parsed.success) return { data: parsed.data };
-    const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "arguments"}: ${issue.message}`);
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.map(String).join(".") || "arguments"}: ${issue.message}`,
+    );
     return { error: text(`Invalid arguments (${issues.join("; ")}). Nothing was done.`, true) };
   };
   const readOnly = { readOnlyHint: true, destructiveHint: false } as const;
@@ -116,7 +134,8 @@ export function mcpTools(access: McpPlantAccess, caller: McpCaller, now: () => n
     {
       name: "read_values",
       title: "Read current values",
-      description: "The current values of some or all visible tags as compact plant context: quality shown only when not good, STALE values never shown as current, «…» untrusted text.",
+      description:
+        "The current values of some or all visible tags as compact plant context: quality shown only when not good, STALE values never shown as current, «…» untrusted text.",
       inputSchema: jsonSchema(schemas.readValues),
       annotations: readOnly,
       async call(args) {
@@ -139,7 +158,13 @@ export function mcpTools(access: McpPlantAccess, caller: McpCaller, now: () => n
         const { tags: names, seconds, bucketSeconds } = parsed.data;
         const to = now();
         const range = { from: to - seconds * 1000, to };
-        const window = assistantWindow(view, names, (name, span) => access.history(name, span), range, bucketSeconds && bucketSeconds * 1000);
+        const window = assistantWindow(
+          view,
+          names,
+          (name, span) => access.history(name, span),
+          range,
+          bucketSeconds && bucketSeconds * 1000,
+        );
         return text(encodeWindow(window, { tags: names }).text);
       },
     },
@@ -165,7 +190,8 @@ export function mcpTools(access: McpPlantAccess, caller: McpCaller, now: () => n
   tools.push({
     name: "proposal_status",
     title: "A proposal's status",
-    description: "Where a proposal stands: pending (waiting for a person), executed with its read-back, rejected by the guard, declined by a person, or expired.",
+    description:
+      "Where a proposal stands: pending (waiting for a person), executed with its read-back, rejected by the guard, declined by a person, or expired.",
     inputSchema: jsonSchema(schemas.proposalStatus),
     annotations: readOnly,
     async call(args) {
@@ -179,5 +205,8 @@ export function mcpTools(access: McpPlantAccess, caller: McpCaller, now: () => n
 
 /** The refusal a caller without the propose permission gets for propose_write. */
 export function proposeNotAllowed(caller: McpCaller): McpToolResult {
-  return text(`Refused: ${caller.user} may read but not propose (the viewer role); an assistant, operator or engineer token may. Nothing was done.`, true);
+  return text(
+    `Refused: ${caller.user} may read but not propose (the viewer role); an assistant, operator or engineer token may. Nothing was done.`,
+    true,
+  );
 }

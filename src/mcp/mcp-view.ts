@@ -2,7 +2,7 @@
  * The plant as an assistant sees it: only the exposed tags, and a write policy only on the tags it may propose for,
  * so the compact context marks `writable` exactly what the assistant can ask for, and a hidden tag never appears.
  */
-import { Snapshot, type Sample, Window } from "../sample.js";
+import { type Sample, Snapshot, Window } from "../sample.js";
 import type { AnyTag, TagDefinitions } from "../tags.js";
 import type { SiteMcpSettings } from "./mcp-settings.js";
 

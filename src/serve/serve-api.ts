@@ -4,16 +4,16 @@
  * A decision goes to the guard through its login door with the person's identity and the digest they were shown.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DecisionRefused } from "../guard/guard-decisions.js";
 import type { LoginIdentity } from "../guard/guard-api.js";
+import { DecisionRefused } from "../guard/guard-decisions.js";
+import { handleProposalRoutes } from "../mcp/mcp-api-routes.js";
 import type { ProposalView, ReloadResult, SiteView, SnapshotView } from "./api-types.js";
 import { BodyError, readJsonBody, sendError, sendJson } from "./auth/auth-http.js";
 import type { Person, ServeAuth } from "./auth/serve-auth.js";
-import type { EventHub } from "./serve-events.js";
 import { auditPage } from "./serve-audit.js";
-import { handleProposalRoutes } from "../mcp/mcp-api-routes.js";
-import type { SiteRuntime } from "./site-runtime.js";
+import type { EventHub } from "./serve-events.js";
 import { loopView, proposalView, sampleView, tagView } from "./serve-views.js";
+import type { SiteRuntime } from "./site-runtime.js";
 
 /** What the API works on. The runtime is asked for on each request: a reload replaces it. */
 export interface ApiContext {
@@ -84,13 +84,11 @@ export async function handleApi(
       return true;
     }
     const seconds = Math.min(Math.max(Number(url.searchParams.get("seconds") ?? 600) || 600, 1), 86_400);
-    const points = runtime.plant
-      .history(tag, { from: Date.now() - seconds * 1000 })
-      .map((sample) => ({
-        t: sample.sourceTime ?? sample.receivedTime,
-        v: sampleView({ ...sample, stale: false }, 0).value,
-        q: sample.quality,
-      }));
+    const points = runtime.plant.history(tag, { from: Date.now() - seconds * 1000 }).map((sample) => ({
+      t: sample.sourceTime ?? sample.receivedTime,
+      v: sampleView({ ...sample, stale: false }, 0).value,
+      q: sample.quality,
+    }));
     sendJson(response, 200, { tag, points });
   } else if (path === "/api/events" && get) {
     if (!read()) return true;
@@ -108,7 +106,12 @@ export async function handleApi(
     if (decision !== "approve" && decision !== "reject") return false;
     await decide(context, runtime, request, response, parts[2] ?? "", decision);
   } else if (path === "/api/loops" && get) {
-    if (read()) sendJson(response, 200, runtime.loops.map((loop) => loopView(loop.report())));
+    if (read())
+      sendJson(
+        response,
+        200,
+        runtime.loops.map((loop) => loopView(loop.report())),
+      );
   } else if (parts[0] === "api" && parts[1] === "loops" && parts.length === 4 && method === "POST") {
     const action = parts[3];
     if (action !== "pause" && action !== "resume") return false;
@@ -121,7 +124,14 @@ export async function handleApi(
     }
     if (action === "pause") loop.pause(person.user);
     else loop.resume();
-    runtime.audit.append({ type: "note", note: `loop-${action}d`, loop: loop.name, by: person.user, via: person.via, client: person.client });
+    runtime.audit.append({
+      type: "note",
+      note: `loop-${action}d`,
+      loop: loop.name,
+      by: person.user,
+      via: person.via,
+      client: person.client,
+    });
     sendJson(response, 200, loopView(loop.report()));
   } else if (path === "/api/audit" && get) {
     if (!read()) return true;
@@ -170,7 +180,13 @@ async function decide(
   const digest = typeof fields.digest === "string" ? fields.digest : undefined;
   const reason = typeof fields.reason === "string" ? fields.reason.slice(0, 2000) : undefined;
   if (!digest) {
-    sendError(response, 400, "bad-request", "the decision carries no digest", "send the digest of the proposal as shown");
+    sendError(
+      response,
+      400,
+      "bad-request",
+      "the decision carries no digest",
+      "send the digest of the proposal as shown",
+    );
     return;
   }
   if (decision === "reject" && !reason?.trim()) {
@@ -188,7 +204,7 @@ async function decide(
     const options = { by: person.user, digest, identity };
     const proposal =
       decision === "approve"
-        ? await runtime.guard.approve(id, reason ? { ...options } : options)
+        ? await runtime.guard.approve(id, options)
         : await runtime.guard.reject(id, { ...options, ...(reason ? { reason } : {}) });
     runtime.noteProposal(proposal.id);
     sendJson(response, 200, viewOf(runtime, proposal));
@@ -203,6 +219,6 @@ async function decide(
       sendError(response, status, refused.refusal, refused.message, fix);
       return;
     }
-    sendError(response, 500, "internal", error instanceof Error ? error.message.split("\n")[0] ?? "" : String(error));
+    sendError(response, 500, "internal", error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error));
   }
 }

@@ -94,6 +94,8 @@ function describe(proposal: ProposalView, now: number): string {
   const origin = [
     proposal.origin.loop && `loop ${terminalSafe(proposal.origin.loop)}`,
     proposal.origin.modelId && `model ${terminalSafe(proposal.origin.modelId)}`,
+    proposal.origin.source && `from ${terminalText(proposal.origin.source, 70)}`,
+    proposal.origin.user && `for ${terminalText(proposal.origin.user, 70)}`,
   ]
     .filter(Boolean)
     .join(", ");
@@ -172,10 +174,13 @@ export async function decideThroughServe(
     ? `; read back ${terminalSafe(result.outcome.readBack)}${result.outcome.readBackValue !== undefined ? ` (${valueText(result.outcome.readBackValue)})` : ""}`
     : "";
   if (result.state === "executed" || result.state === "declined" || result.state === "pending") {
-    const word = decision === "reject" ? "Rejected" : result.state === "pending" ? "First approval recorded" : "Approved";
+    const word =
+      decision === "reject" ? "Rejected" : result.state === "pending" ? "First approval recorded" : "Approved";
     io.out(`${word} by ${who}. Result: ${terminalSafe(result.state)}${outcome}\n`);
     return 0;
   }
-  io.err(`The ${decision === "approve" ? "approval" : "rejection"} by ${who} was recorded. Result: ${terminalSafe(result.state)}${outcome}\n`);
+  io.err(
+    `The ${decision === "approve" ? "approval" : "rejection"} by ${who} was recorded. Result: ${terminalSafe(result.state)}${outcome}\n`,
+  );
   return 1;
 }

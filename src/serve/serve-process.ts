@@ -8,21 +8,21 @@ import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { ConfigError, type ConfigIssue } from "../errors.js";
+import { ConfigError, type ConfigIssue, MissingDependencyError } from "../errors.js";
 import { type Logger, resolveLogger } from "../logger.js";
 import { metricsRegistry } from "../loop/loop-metrics.js";
 import type { SiteLoops } from "../loop/site-loops.js";
-import { loadSite, type Site, type SiteServeSettings, siteDefaults } from "../site/site-config.js";
+import { createMcpMount } from "../mcp/mcp-http.js";
+import { type Site, type SiteServeSettings, siteDefaults } from "../site/site-config.js";
 import type { HealthView, ReloadResult } from "./api-types.js";
 import { sendError, sendJson } from "./auth/auth-http.js";
 import { createServeAuth, type Person } from "./auth/serve-auth.js";
 import { serveConsoleAsset } from "./console-assets.js";
-import { loadSiteParts } from "./serve-reload.js";
-import { createMcpMount } from "../mcp/mcp-http.js";
 import { handleApi } from "./serve-api.js";
 import { feedChanges } from "./serve-changes.js";
 import { announceServe, withdrawServe } from "./serve-discovery.js";
 import { createEventHub } from "./serve-events.js";
+import { loadSiteParts } from "./serve-reload.js";
 import { sampleView } from "./serve-views.js";
 import { type SiteRuntime, startSiteRuntime } from "./site-runtime.js";
 
@@ -66,9 +66,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const { site, loopsFactory } = await loadSiteParts(options.siteFile);
   const settings: SiteServeSettings = siteDefaults(site).serve;
   const listen = parseListen(options.listen ?? settings.listen);
-  const tls = settings.tls
-    ? { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) }
-    : undefined;
+  const tls = settings.tls ? { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } : undefined;
   const hub = createEventHub();
   let runtime: SiteRuntime;
   const start = (next: Site, factory: SiteLoops | undefined) =>
@@ -97,6 +95,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     hub.close();
     throw error;
   }
+  // Read at scrape time through getters: a reload replaces the loops, plant and guard.
   const registry = await metricsRegistry({
     get loops() {
       return runtime.loops;
@@ -107,6 +106,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     get guards() {
       return [runtime.guard];
     },
+  }).catch((error: unknown) => {
+    // prom-client is an optional peer: without it the site is served all the same, and /metrics says what to install.
+    if (!MissingDependencyError.isInstance(error)) throw error;
+    logger.warn("[plantwire serve] /metrics is off: npm i prom-client to turn it on");
+    return undefined;
   });
   const changes = feedChanges(current, hub);
 
@@ -128,8 +132,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       return { issues };
     }
     const next = siteDefaults(parts.site).serve;
-    if (next.listen !== settings.listen || JSON.stringify(next.tls) !== JSON.stringify(settings.tls)) {
-      logger.warn("[plantwire serve] serve.listen and serve.tls changes take effect on the next start");
+    const restartOnly = [
+      next.listen !== settings.listen && "serve.listen",
+      JSON.stringify(next.tls) !== JSON.stringify(settings.tls) && "serve.tls",
+      next.users !== settings.users && "serve.users",
+      next.idleTimeoutMinutes !== settings.idleTimeoutMinutes && "serve.idleTimeoutMinutes",
+    ].filter(Boolean);
+    if (restartOnly.length > 0) {
+      logger.warn(`[plantwire serve] ${restartOnly.join(", ")}: changes take effect on the next start`);
     }
     const previous = runtime;
     await previous.close();
@@ -166,8 +176,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         };
         sendJson(response, body.ok ? 200 : 503, body);
       } else if (url.pathname === "/metrics") {
-        const text = await registry.metrics();
-        response.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" }).end(text);
+        if (!registry) {
+          sendError(response, 501, "missing-dependency", "metrics need prom-client", "npm i prom-client");
+        } else {
+          const text = await registry.metrics();
+          response.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" }).end(text);
+        }
       } else if (await auth.handle(request, response, url)) {
         // login, logout, session
       } else if (await mcp.handle(request, response, url)) {
@@ -216,7 +230,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   }
   const port = (server.address() as AddressInfo).port;
   const url = `${tls ? "https" : "http"}://${urlHost(listen.host)}:${port}`;
-  announceServe(runtime.guardSettings.approvals, { url, pid: process.pid, site: runtime.site.name, startedAt: Date.now() });
+  announceServe(runtime.guardSettings.approvals, {
+    url,
+    pid: process.pid,
+    site: runtime.site.name,
+    startedAt: Date.now(),
+  });
   logger.info(`[plantwire serve] ${runtime.site.name}: listening on ${url}`);
 
   let closing: Promise<void> | undefined;

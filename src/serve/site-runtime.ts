@@ -5,8 +5,8 @@
  */
 import { AuditLog } from "../audit/audit-log.js";
 import { PlantwireError } from "../errors.js";
-import { proposerOnly } from "../guard/proposer-only.js";
 import type { Proposal } from "../guard/guard-types.js";
+import { proposerOnly } from "../guard/proposer-only.js";
 import { createGuard, type WriteGuard } from "../guard/write-guard.js";
 import type { Logger } from "../logger.js";
 import type { Loop } from "../loop/loop-runner.js";

@@ -25,11 +25,11 @@ export interface PlantSimulatorOptions {
    * write its setpoints (the CLI warns). @default "127.0.0.1"
    */
   host?: string;
-  /** Modbus TCP on 127.0.0.1. @default { port: 5020 } */
+  /** Modbus TCP on `host`. @default { port: 5020 } */
   modbus?: { port?: number } | false;
-  /** OPC UA on 127.0.0.1 (security None offered alongside the secure policies: a simulator, not a plant). @default { port: 4840 } */
+  /** OPC UA on `host` (security None offered alongside the secure policies: a simulator, not a plant). @default { port: 4840 } */
   opcua?: { port?: number } | false;
-  /** The embedded MQTT broker on 127.0.0.1, with one retained JSON message per signal. @default { port: 1884 } */
+  /** The embedded MQTT broker on `host`, with one retained JSON message per signal. @default { port: 1884 } */
   mqtt?: { port?: number } | false;
   /**
    * The station as a Sparkplug B edge node on the embedded broker (group "plantwire", edge node "pump-station",

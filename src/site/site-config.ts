@@ -108,10 +108,13 @@ function withServeFixes(issues: ConfigIssue[]): ConfigIssue[] {
   });
 }
 
-function siteSchema() {
+/** The schema of a site file (docs/site.md documents every field; a test holds the two together). */
+export function siteSchema() {
   const z = lazyZod();
   return z.strictObject({
     site: z.string().min(1).max(100).optional(),
+    /** The same as `site:` (the loaded Site calls it `name`); give one of the two. */
+    name: z.string().min(1).max(100).optional(),
     adapters: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/),
@@ -145,10 +148,38 @@ function siteSchema() {
   });
 }
 
+const siteFileFix =
+  "a site file is a mapping with adapters: (each named, with a kind:) and tags: (a tag-map file beside it, or the tags inline), and optionally site: <name>; see docs/site.md";
+
+/** An empty file, a list or a scalar is not a site: say what one must hold instead of a bare type error. */
+function checkSiteShape(document: unknown, file: string): void {
+  const empty = document === null || document === undefined || document === "";
+  if (empty || typeof document !== "object" || Array.isArray(document)) {
+    const what = empty
+      ? "is empty"
+      : `holds ${Array.isArray(document) ? "a list" : `a ${typeof document}`}, not a mapping`;
+    throw new ConfigError([{ path: "(file)", message: `the site file ${what}`, fix: siteFileFix }], { file });
+  }
+  const { site, name } = document as { site?: unknown; name?: unknown };
+  if (site !== undefined && name !== undefined && site !== name) {
+    throw new ConfigError(
+      [
+        {
+          path: "name",
+          message: `site: "${String(site)}" and name: "${String(name)}" disagree`,
+          fix: "give the site's name once, as site: <name>",
+        },
+      ],
+      { file },
+    );
+  }
+}
+
 /** Loads a site file (YAML or JSON), creates its adapters and loads its tag map. Every problem names its field. */
 export async function loadSite(file: string): Promise<Site> {
   const format = configFormatOf(file) ?? "yaml";
   const document = await parseConfigText(await readConfigText(file), format, file);
+  checkSiteShape(document, file);
   const parsed = siteSchema().safeParse(document);
   if (!parsed.success) throw new ConfigError(withServeFixes(configIssuesFromZod(parsed.error)), { file });
   const issues: ConfigIssue[] = [];
@@ -184,7 +215,7 @@ export async function loadSite(file: string): Promise<Site> {
     throw ConfigError.isInstance(error) ? new ConfigError(error.issues, { file }) : error;
   }
   return {
-    name: parsed.data.site ?? file,
+    name: parsed.data.site ?? parsed.data.name ?? file,
     file,
     adapters,
     tags,

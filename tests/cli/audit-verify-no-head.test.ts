@@ -4,8 +4,9 @@
  * chain still fails with 1 at its line.
  */
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { AuditLog, verifyAuditLog } from "plantwire";
+import { sql, sqlAuditAnchor } from "plantwire/sql";
 import { afterAll, describe, expect, it } from "vitest";
 import { exitCodes } from "../../src/cli/cli-command.js";
 import { runCli } from "../../src/cli/main.js";
@@ -93,6 +94,36 @@ describe("audit verify --no-head", () => {
     const missing = await verify(join(temporaryFolder(), "none.jsonl"), "--no-head");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("No audit log at");
+  });
+
+  it("with an anchor (SQLite): a matching anchor is reported, still 4; a copy cut before the anchor fails", async () => {
+    const database = `sqlite:${join(temporaryFolder(), "anchor.db")}`;
+    const adapter = sql({ url: database, name: "anchor-store" });
+    try {
+      const file = join(temporaryFolder(), "audit.jsonl");
+      const log = AuditLog.open(file, {
+        anchor: sqlAuditAnchor(adapter, { table: "audit_anchor" }),
+        anchorEvery: 3,
+        anchorIntervalMs: 3_600_000,
+      });
+      for (let index = 1; index <= 6; index++) log.append({ type: "note", note: `record ${index}` });
+      await log.close(); // publishes the last head: record 6
+      const copy = join(temporaryFolder(), "audit.jsonl");
+      copyFileSync(file, copy);
+      // Heads name the log by the path it was written at: a copy elsewhere says which.
+      const anchorUrl = `${database}?table=audit_anchor&file=${encodeURIComponent(resolve(file))}`;
+      const matched = await verify(copy, "--no-head", "--anchor", anchorUrl);
+      expect(matched.stdout).toContain("CHAIN INTACT, END NOT CHECKED: 6 records");
+      expect(matched.stdout).toMatch(/Anchor: record 6 .* matches/);
+      expect(matched.code).toBe(4);
+
+      writeFileSync(copy, `${readFileSync(copy, "utf8").trimEnd().split("\n").slice(0, 4).join("\n")}\n`);
+      const cut = await verify(copy, "--no-head", "--anchor", anchorUrl);
+      expect(cut.code).toBe(1);
+      expect(cut.stdout).toContain("ANCHOR MISMATCH");
+    } finally {
+      await adapter.close();
+    }
   });
 
   it("in code: withoutHead checks the chain and marks the result", () => {

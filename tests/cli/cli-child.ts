@@ -68,6 +68,12 @@ export function startCli(args: readonly string[], options: { cwd?: string } = {}
   };
 }
 
+/** The shell command line that runs `plantwire <args>` from the project root (for a wrapper such as `script`). */
+export function cliCommandLine(args: readonly string[]): string {
+  const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+  return [process.execPath, "--import", "tsx", bin, ...args].map(quote).join(" ");
+}
+
 const folders: string[] = [];
 
 /** A new temporary folder; remove them all with {@link removeFolders} (afterAll). */

@@ -62,18 +62,22 @@ describe("parseFlags", () => {
       "Unknown option --bogus. Options: --site, --interval-ms, --ratio, --area, --fault, --json, --verbose, --help.",
     );
     expect(parse("--site", "a", "--interval-ms", "abc")).toBe(
-      '--interval-ms "abc" is not a whole number from 100 to 60000 (ms). Fix: give a whole number from 100 to 60000 (ms).',
+      '--interval-ms "abc" is not a whole number. Fix: give a whole number from 100 to 60000 (ms).',
     );
-    expect(parse("--site", "a", "--interval-ms", "99")).toContain("from 100 to 60000");
+    expect(parse("--site", "a", "--interval-ms", "99")).toBe(
+      "--interval-ms 99 is out of range. Fix: give a whole number from 100 to 60000 (ms).",
+    );
     expect(parse("--site", "a", "--interval-ms", " ")).toContain('--interval-ms " " is not');
     expect(parse("--site", "a", "--interval-ms", "0x10")).toContain("is not");
-    expect(parse("--site", "a", "--ratio", "2")).toContain("is not a number from 0 to 1");
+    expect(parse("--site", "a", "--ratio", "2")).toBe("--ratio 2 is out of range. Fix: give a number from 0 to 1.");
+    expect(parse("--site", "a", "--ratio", "x")).toBe('--ratio "x" is not a number. Fix: give a number from 0 to 1.');
     expect(parse("--site", "a", "--area", "coil")).toContain('--area "coil" is not one of holding, input');
     expect(parse("--site")).toBe("--site needs a value: a value such as site.yaml.");
     expect(parse("--site", "  ")).toContain("--site cannot be blank");
     expect(parse()).toBe("Missing --site: give a value such as site.yaml.");
     expect(parse("--site", "a", "--json=no")).toBe('--json takes no value (got "no").');
     expect(parse("--site", "a", "extra")).toBe('Unexpected argument "extra": this command takes none.');
+    expect(parse("--site", "a", "--site", "b")).toBe("--site is given more than once. Fix: give it once.");
   });
 
   it("takes negative numbers and values that start with a dash as values, and all after -- as arguments", () => {
@@ -98,6 +102,10 @@ describe("messages joined from parts", () => {
     const config = new ConfigError([{ path: "site", message: "Invalid input.", fix: "give a site name" }]);
     expect(config.message).toContain("site: Invalid input. Fix: give a site name");
     expect(config.message).not.toContain("..");
+    expect(new ConnectionError("Cannot connect: Connection error.. Try again.").message).toBe(
+      "Cannot connect: Connection error. Try again.",
+    );
+    expect(new ConnectionError("Cannot connect: Connection error.").message).toBe("Cannot connect: Connection error.");
     // An ellipsis is left alone.
     expect(new ConnectionError("waiting... Fix: wait").message).toBe("waiting... Fix: wait");
   });

@@ -2,12 +2,13 @@
  * What only a real process shows: a reader that closes the pipe early (`| head -1`), SIGTERM from systemd or a
  * container, and output that is not a terminal. Each test runs the real executable in a child process.
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AuditLog } from "plantwire";
 import { startBroker } from "plantwire/mqtt";
 import { afterAll, describe, expect, it } from "vitest";
-import { removeFolders, startCli, temporaryFolder } from "./cli-child.js";
+import { cliCommandLine, removeFolders, startCli, temporaryFolder } from "./cli-child.js";
 
 afterAll(removeFolders);
 
@@ -131,3 +132,25 @@ describe("watch on a pipe", () => {
     expect(out).not.toContain("\u001b");
   });
 });
+
+// util-linux `script` runs a command on a pseudo-terminal: the real test of what a terminal gets.
+const hasScript = spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+
+describe.skipIf(!hasScript)(
+  `watch on a terminal${hasScript ? "" : " (skipped: no util-linux script to make one)"}`,
+  () => {
+    it("redraws the table in place: cursor home, each line cleared, the rest of the screen cleared", () => {
+      const command = cliCommandLine(["watch", "--site", memorySite(), "--interval-ms", "100", "--count", "3"]);
+      const cwd = new URL("../..", import.meta.url).pathname;
+      const run = spawnSync("script", ["-qfec", command, "/dev/null"], { cwd, encoding: "utf8", timeout: 60_000 });
+      expect(run.status).toBe(0);
+      const frames = run.stdout.split("\u001b[H").slice(1);
+      expect(frames).toHaveLength(3);
+      for (const frame of frames) {
+        expect(frame).toMatch(/speed\s+1200\s+rpm\s+good/);
+        expect(frame.endsWith("\u001b[J") || frame.endsWith("\u001b[J\r\n")).toBe(true);
+      }
+      expect(run.stdout).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    });
+  },
+);

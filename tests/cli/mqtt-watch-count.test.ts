@@ -57,16 +57,19 @@ describe("mqtt watch --count over the embedded broker", () => {
 
 const mosquittoSkip = await serviceSkipReason("mosquitto");
 
-describe.skipIf(mosquittoSkip !== undefined)(`mqtt watch --count over Mosquitto${mosquittoSkip ? ` (${mosquittoSkip})` : ""}`, () => {
-  it("prints exactly 3 lines of 13 retained messages", async () => {
-    const prefix = `plantwire-test/count-${randomUUID()}`;
-    const clear = await publishRetained(services.mosquitto.url, prefix, 13);
-    try {
-      const run = await watchCount(services.mosquitto.url, prefix, 3);
-      expect(run.code).toBe(0);
-      expect(run.lines).toHaveLength(3);
-    } finally {
-      await clear();
-    }
-  });
-});
+describe.skipIf(mosquittoSkip !== undefined)(
+  `mqtt watch --count over Mosquitto${mosquittoSkip ? ` (${mosquittoSkip})` : ""}`,
+  () => {
+    it("prints exactly 3 lines of 13 retained messages", async () => {
+      const prefix = `plantwire-test/count-${randomUUID()}`;
+      const clear = await publishRetained(services.mosquitto.url, prefix, 13);
+      try {
+        const run = await watchCount(services.mosquitto.url, prefix, 3);
+        expect(run.code).toBe(0);
+        expect(run.lines).toHaveLength(3);
+      } finally {
+        await clear();
+      }
+    });
+  },
+);

@@ -2,7 +2,7 @@
  * The console's files over real HTTP: gzip, ETag revalidation, content types, the security headers, and nothing
  * outside the console folder.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
@@ -91,6 +91,23 @@ describe("serveConsoleAsset", () => {
     expect(head.status).toBe(200);
     expect(Number(head.headers["content-length"])).toBeGreaterThan(0);
     expect(head.body.length).toBe(0);
+  });
+
+  it("ships no script that parses text as markup, and no inline script, style or handler the policy would block", () => {
+    const folder = consoleFolder();
+    const files = readdirSync(folder);
+    const scripts = files.filter((file) => file.endsWith(".js"));
+    expect(scripts).toContain("app.js");
+    for (const file of scripts) {
+      const text = readFileSync(`${folder}${file}`, "utf8");
+      // Plant text and the model's words reach the page: only textContent may carry them.
+      expect(text, file).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
+      expect(text, file).not.toMatch(/setAttribute\(\s*["']style["']|\.style\s*=/);
+    }
+    const page = readFileSync(`${folder}index.html`, "utf8");
+    expect(page).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(page).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    expect(page).not.toMatch(/https?:\/\//);
   });
 
   it("leaves everything else to the caller: the API, other methods, paths out of the folder, unknown files", async () => {

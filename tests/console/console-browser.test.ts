@@ -33,15 +33,29 @@ describe.skipIf(skip !== undefined)(
       await site?.stop();
     }, 60_000);
 
-    async function signIn(person: Person, viewport = { width: 1366, height: 768 }): Promise<Page> {
+    /** Every request a page made anywhere but the served site: the console must work with no internet. */
+    const elsewhere: string[] = [];
+
+    async function newContext(viewport = { width: 1366, height: 768 }): Promise<BrowserContext> {
       const context = await browser.newContext({ viewport });
       contexts.push(context);
+      await context.route(/.*/, (route) => {
+        const url = route.request().url();
+        if (url.startsWith(`${site.url}/`)) return route.continue();
+        elsewhere.push(url);
+        return route.abort();
+      });
+      return context;
+    }
+
+    async function signIn(person: Person, viewport = { width: 1366, height: 768 }): Promise<Page> {
+      const context = await newContext(viewport);
       const page = await context.newPage();
       await page.goto(site.url);
       await page.getByLabel("User name").fill(person.name);
       await page.getByLabel("Password").fill(person.password);
       await page.getByRole("button", { name: "Sign in" }).click();
-      await expect.poll(() => page.locator("#who-user").textContent()).toBe(person.name);
+      await expect.poll(() => page.locator("#who-user").textContent(), { timeout: 30_000 }).toBe(person.name);
       return page;
     }
 
@@ -60,7 +74,7 @@ describe.skipIf(skip !== undefined)(
 
     it("an operator sees a fault move a value, approves a proposal, and sees the write, the read-back and the audit record with their name", async () => {
       const page = await signIn(people.operator);
-      await expect.poll(() => page.locator("#who-role").textContent()).toBe("operator");
+      await expect.poll(() => page.locator("#who-role").textContent(), { timeout: 10_000 }).toBe("operator");
       await page.locator('tr[data-tag="vibration"] .value').waitFor();
       const before = await shownNumber(page, "vibration");
       expect(before).toBeLessThan(5);
@@ -80,15 +94,17 @@ describe.skipIf(skip !== undefined)(
       expect(await decided.locator('td[data-label="Decided by"]').textContent()).toBe(people.operator.name);
       expect(await decided.locator('td[data-label="Read-back"]').textContent()).toMatch(/^verified/);
       // The write reached the device: the simulator's drive takes the approved setpoint (on its next process step).
-      await expect.poll(() => site.simulator.model.values.speedSetpoint).toBeCloseTo(proposed, 0);
+      await expect.poll(() => site.simulator.model.values.speedSetpoint, { timeout: 10_000 }).toBeCloseTo(proposed, 0);
 
       await page.goto(`${site.url}/#/audit`);
       await page.getByLabel("Person").fill(people.operator.name);
       await page.getByLabel("Type").selectOption("decision");
       await page.getByRole("button", { name: "Show records" }).click();
-      const record = page.locator("table.audit tbody tr", { hasText: id ?? "" }).first();
+      // The filtered answer replaces the page's first, unfiltered one: wait for the decision record itself.
+      const record = page.locator('table.audit tbody tr[data-type="decision"]', { hasText: id ?? "" }).first();
       await record.waitFor();
       expect(await record.locator(".person").textContent()).toBe(people.operator.name);
+      await expect.poll(() => page.locator('table.audit tbody tr:not([data-type="decision"])').count()).toBe(0);
       expect(await page.locator("#audit-chain").textContent()).toMatch(/^Chain verified/);
       await site.simulator.setFault("cavitation", false);
     }, 120_000);
@@ -149,8 +165,7 @@ describe.skipIf(skip !== undefined)(
         { width: 1366, height: 768 },
         { width: 390, height: 844 },
       ]) {
-        const context = await browser.newContext({ viewport });
-        contexts.push(context);
+        const context = await newContext(viewport);
         const login = await context.newPage();
         await login.goto(site.url);
         await login.getByLabel("User name").waitFor();
@@ -161,7 +176,9 @@ describe.skipIf(skip !== undefined)(
         for (const name of ["plant", "proposals", "loops", "audit", "adapters"]) {
           await page.goto(`${site.url}/#/${name}`);
           await page.locator("#page h1").waitFor();
-          await expect.poll(() => page.locator("#page h1").textContent()).toBe(name[0]?.toUpperCase() + name.slice(1));
+          await expect
+            .poll(() => page.locator("#page h1").textContent(), { timeout: 10_000 })
+            .toBe(name[0]?.toUpperCase() + name.slice(1));
           if (name === "proposals") await page.locator("article.proposal button.approve").waitFor({ timeout: 60_000 });
           for (const violation of (await axeViolations(page)).filter(serious)) {
             found.push(`${name} ${viewport.width}px: ${describeViolation(violation)}`);
@@ -170,6 +187,8 @@ describe.skipIf(skip !== undefined)(
       }
       await site.simulator.setFault("cavitation", false);
       expect(found).toEqual([]);
+      // Every page of every test so far, at both sizes: nothing fetched from anywhere but the served site.
+      expect(elsewhere).toEqual([]);
     }, 180_000);
 
     it("ends the session on the server when the person logs out", async () => {
@@ -186,25 +205,21 @@ describe.skipIf(skip !== undefined)(
       expect(replayed.status).toBe(401);
 
       // Back in by keyboard alone: the form takes the focus, Tab moves on, Enter signs in; focus is visible.
-      expect(
-        await page.evaluate(
-          () => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id,
-        ),
-      ).toBe("login-user");
+      expect(await page.evaluate("document.activeElement.id")).toBe("login-user");
       await page.keyboard.type(people.operator.name);
       await page.keyboard.press("Tab");
       await page.keyboard.type(people.operator.password);
       await page.keyboard.press("Enter");
-      await expect.poll(() => page.locator("#who-user").textContent()).toBe(people.operator.name);
+      await expect.poll(() => page.locator("#who-user").textContent(), { timeout: 30_000 }).toBe(people.operator.name);
+      // Signed in, the focus goes to the page's content, and Tab reaches its first control with a visible ring.
+      await expect.poll(() => page.evaluate("document.activeElement.id"), { timeout: 10_000 }).toBe("main");
       await page.keyboard.press("Tab");
-      const focused = page.locator(":focus-visible");
-      expect(await focused.count()).toBe(1);
-      expect(await focused.evaluate((element) => getComputedStyle(element).outlineStyle)).not.toBe("none");
+      expect(await page.locator(":focus-visible").count()).toBe(1);
+      expect(await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")).not.toBe("none");
     }, 60_000);
 
     it("slows down logins after five wrong passwords", async () => {
-      const context = await browser.newContext();
-      contexts.push(context);
+      const context = await newContext();
       const page = await context.newPage();
       await page.goto(site.url);
       const statuses: number[] = [];
@@ -215,7 +230,7 @@ describe.skipIf(skip !== undefined)(
         await page.getByLabel("User name").fill(people.throttled.name);
         await page.getByLabel("Password").fill(`wrong-password-${attempt}`);
         await page.getByRole("button", { name: "Sign in" }).click();
-        await expect.poll(() => statuses.length).toBe(attempt);
+        await expect.poll(() => statuses.length, { timeout: 10_000 }).toBe(attempt);
       }
       expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
       expect(statuses[5]).toBe(429);
@@ -223,7 +238,7 @@ describe.skipIf(skip !== undefined)(
       // Slowed down means the right password does not get in either, for now.
       await page.getByLabel("Password").fill(people.throttled.password);
       await page.getByRole("button", { name: "Sign in" }).click();
-      await expect.poll(() => statuses.length).toBe(7);
+      await expect.poll(() => statuses.length, { timeout: 10_000 }).toBe(7);
       expect(statuses[6]).toBe(429);
       expect(await page.locator("#who").isHidden()).toBe(true);
     }, 60_000);

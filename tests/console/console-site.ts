@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,42 +36,36 @@ export interface ServedSite {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || !address) throw new Error("no free port");
-  return address.port;
-}
-
 /**
- * The example site file for a temp folder: the simulator's addresses, a free port, its tag map and loops module where
+ * The example site file for a temp folder: the simulator's addresses, its tag map and loops module where
  * the example keeps them (the loops import "plantwire", resolved from the repository), and the audit, approvals and
  * users file in the temp folder.
  */
-function siteText(text: string, simulator: PlantSimulator, port: number): string {
+function siteText(text: string, simulator: PlantSimulator): string {
   let site = text;
   for (const [protocol, url] of Object.entries(simulator.urls)) {
     const scheme = protocol === "modbus" ? "modbus\\+tcp" : protocol === "opcua" ? "opc\\.tcp" : protocol;
     if (url) site = site.replace(new RegExp(`${scheme}://127\\.0\\.0\\.1:\\d+`, "g"), url);
   }
-  site = site.replace(
+  return site.replace(
     /^(tags|loops):\s*(\S+)\s*$/gm,
     (_, field: string, path: string) => `${field}: ${resolve(example, path)}`,
   );
-  return site.replace(/listen:\s*"?127\.0\.0\.1:\d+"?/, `listen: "127.0.0.1:${port}"`);
 }
 
-async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+/** Waits for serve's "listening on <url>" line, then for /healthz to answer; fails with its output if it exits. */
+async function waitForServe(child: ChildProcess, output: () => string): Promise<string> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`plantwire serve exited with ${child.exitCode}:\n${output()}`);
-    const ok = await fetch(`${url}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return;
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output())?.[1];
+    const ok =
+      url !== undefined &&
+      (await fetch(`${url}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      ));
+    if (ok) return url;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`plantwire serve did not answer /healthz within 60 s:\n${output()}`);
@@ -99,12 +92,11 @@ export async function startServedSite(options: { speedup?: number } = {}): Promi
       if (child.exitCode === null) child.kill("SIGKILL");
     }
     await simulator.close();
-    if (!process.env.KEEP) rmSync(folder, { recursive: true, force: true });
+    rmSync(folder, { recursive: true, force: true });
   };
   try {
-    const port = await freePort();
     const siteFile = join(folder, "site.yaml");
-    writeFileSync(siteFile, siteText(readFileSync(join(example, "site.yaml"), "utf8"), simulator, port));
+    writeFileSync(siteFile, siteText(readFileSync(join(example, "site.yaml"), "utf8"), simulator));
     // Where the example keeps its state (audit, approvals, users), made in the temp folder.
     const settings = parse(readFileSync(siteFile, "utf8")) as {
       guard?: { audit?: string };
@@ -118,7 +110,7 @@ export async function startServedSite(options: { speedup?: number } = {}): Promi
     for (const person of Object.values(people)) {
       await addUserToFile(users, { ...person, scrypt: { N: 2 ** 10, r: 8, p: 1 } });
     }
-    child = spawn(process.execPath, ["--import", "tsx", bin, "serve", "--site", siteFile], {
+    child = spawn(process.execPath, ["--import", "tsx", bin, "serve", "--site", siteFile, "--listen", "127.0.0.1:0"], {
       // From the repository, where tsx maps "plantwire" (imported by the loops module) to the sources.
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
@@ -130,8 +122,7 @@ export async function startServedSite(options: { speedup?: number } = {}): Promi
     child.stderr?.on("data", (chunk: Buffer) => {
       log += chunk.toString("utf8");
     });
-    const url = `http://127.0.0.1:${port}`;
-    await waitForHealth(url, child, () => log);
+    const url = await waitForServe(child, () => log);
     return { url, simulator, folder, output: () => log, stop };
   } catch (error) {
     await stop();

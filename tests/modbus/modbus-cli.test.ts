@@ -47,7 +47,7 @@ describe("plantwire modbus probe", () => {
     expect(wrong.stderr).toContain('<url> "http://x" is not a Modbus URL');
     const count = captureIo();
     expect(await probe.run([simulator.url, "--count", "0"], count)).toBe(2);
-    expect(count.stderr).toContain('--count "0" is not a whole number from 1 to 250');
+    expect(count.stderr).toContain("--count 0 is out of range. Fix: give a whole number from 1 to 250.");
     const silent = captureIo();
     expect(await probe.run([simulator.url, "--unit", "9", "--timeout", "100"], silent)).toBe(1);
     expect(silent.stderr).toContain("unit 9");

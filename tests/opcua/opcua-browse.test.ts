@@ -6,6 +6,8 @@ import { type OpcuaSimulator, opcua, startOpcuaSimulator } from "plantwire/opcua
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browseToTagMap } from "../../adapters/opcua/opcua-browse.js";
 import { commands } from "../../adapters/opcua/opcua-cli.js";
+import type { CliIo } from "../../src/cli/cli-command.js";
+import { runCli } from "../../src/cli/main.js";
 import { temporaryFolder, trustSimulator } from "./opcua-support.js";
 
 const folder = temporaryFolder("browse");
@@ -27,10 +29,10 @@ function capture() {
   };
 }
 
+// Through the CLI's entry point, which turns a wrong command line (a usage error thrown by the command) into exit 2.
 function command(name: string) {
-  const found = commands.find((candidate) => candidate.name === name);
-  if (!found) throw new Error(`no command ${name}`);
-  return found;
+  if (!commands.some((candidate) => candidate.name === name)) throw new Error(`no command ${name}`);
+  return { run: (args: string[], io: CliIo) => runCli([...name.split(" "), ...args], io) };
 }
 
 beforeAll(async () => {

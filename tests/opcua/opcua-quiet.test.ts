@@ -1,8 +1,8 @@
 /**
  * Quiet by default: the CLI commands that touch OPC UA (browse refused by an untrusted certificate, trust, browse,
  * read on an OPC UA site) print what plantwire says and none of node-opcua's own lines, run as the real CLI in a
- * child process against the OPC UA simulator. With PLANTWIRE_LOG=debug the library's lines come back, on stderr,
- * marked as debug: they are routed, not thrown away. An adapter given a logger receives them there.
+ * child process against the OPC UA simulator. With --verbose (PLANTWIRE_LOG=debug) the library's lines come back,
+ * on stderr, marked as debug: they are routed, not thrown away. An adapter given a logger receives them there.
  */
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -85,12 +85,18 @@ describe("the OPC UA commands are quiet by default", () => {
     expect(noiseIn(read.stdout)).toEqual([]);
   });
 
-  it("shows the library's lines, marked debug, when PLANTWIRE_LOG=debug", { timeout: 120_000 }, async () => {
+  it("shows the library's lines, marked debug, with --verbose", { timeout: 120_000 }, async () => {
     const pki = join(folder.path, "cli-debug");
-    const refused = await cli(
-      ["opcua", "browse", simulator.endpoint, "--out", join(folder.path, "unused.yaml"), "--pki", pki],
-      { PLANTWIRE_LOG: "debug" },
-    );
+    const refused = await cli([
+      "opcua",
+      "browse",
+      simulator.endpoint,
+      "--out",
+      join(folder.path, "unused.yaml"),
+      "--pki",
+      pki,
+      "--verbose",
+    ]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /^\[plantwire\] debug: node-opcua warning \(client_base_impl:\d+\): .*BadCertificateUntrusted/m,

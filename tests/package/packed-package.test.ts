@@ -91,7 +91,10 @@ describe("the packed package", () => {
         if (seen.has(file)) continue;
         seen.add(file);
         const text = await readFile(join(folder, file), "utf8");
-        for (const [, specifier] of text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)) {
+        // Import and export statements at the start of a line (not examples in doc comments), and import("…") types.
+        const statements = /^(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+        for (const [, fromClause, dynamic] of text.matchAll(statements)) {
+          const specifier = fromClause ?? dynamic;
           if (specifier?.startsWith("."))
             queue.push(join(dirname(file), specifier).replace(/\.c?js$/, (ext) => `.d${ext.replace("js", "ts")}`));
           else if (specifier) bare.add(specifier);

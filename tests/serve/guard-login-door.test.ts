@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { proposerOnly } from "plantwire";
 import { afterEach, describe, expect, it } from "vitest";
 import { pumpStation } from "../guard/guard-fixture.js";
+import type { Json } from "./serve-fixture.js";
 
 type Station = ReturnType<typeof pumpStation>;
 const open: Station[] = [];
@@ -28,7 +29,7 @@ const records = (file: string) =>
   readFileSync(file, "utf8")
     .trim()
     .split("\n")
-    .map((line) => JSON.parse(line) as Record<string, any>);
+    .map((line) => JSON.parse(line) as Record<string, Json>);
 
 const console = (login: string) => ({ via: "console" as const, login, client: "192.0.2.7" });
 

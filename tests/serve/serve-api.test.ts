@@ -8,7 +8,7 @@ import { verifyAuditLog } from "plantwire";
 import { waitFor } from "plantwire/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServe, startServe } from "../../src/serve/serve-process.js";
-import { auditRecords, readEvents, ServeClient, type ServeSite, serveSite } from "./serve-fixture.js";
+import { auditRecords, type Json, readEvents, ServeClient, type ServeSite, serveSite } from "./serve-fixture.js";
 
 let site: ServeSite;
 let serve: RunningServe;
@@ -28,10 +28,10 @@ afterAll(async () => {
 
 /** The pending speed proposal of the site's loop, once it has made one. */
 async function pendingProposal(client: ServeClient) {
-  let found: any;
+  let found: Json;
   const appeared = await waitFor(async () => {
     const answer = await client.get("/api/proposals");
-    found = answer.body.pending.find((proposal: any) => proposal.tag === "speedSetpoint");
+    found = answer.body.pending.find((proposal: Json) => proposal.tag === "speedSetpoint");
     return found !== undefined;
   }, 20_000);
   expect(appeared, "the loop proposed a speed setpoint").toBe(true);
@@ -60,9 +60,9 @@ describe("plantwire serve: health, metrics and who may look", () => {
     const view = await vera.get("/api/site");
     expect(view.status).toBe(200);
     expect(view.body.loops).toEqual(["pump7-speed-advisor"]);
-    const setpoint = view.body.tags.find((tag: any) => tag.name === "speedSetpoint");
+    const setpoint = view.body.tags.find((tag: Json) => tag.name === "speedSetpoint");
     expect(setpoint).toMatchObject({ unit: "rpm", writable: true, writeRange: { min: 600, max: 1500 }, maxStep: 100 });
-    expect(view.body.tags.find((tag: any) => tag.name === "pressure")).toMatchObject({ writable: false });
+    expect(view.body.tags.find((tag: Json) => tag.name === "pressure")).toMatchObject({ writable: false });
     expect(await waitFor(async () => (await vera.get("/api/snapshot")).body.tags.pressure.quality === "good")).toBe(
       true,
     );
@@ -94,7 +94,7 @@ describe("plantwire serve: deciding", () => {
       { "x-csrf-token": "" },
     );
     expect(noCsrf.status).toBe(403);
-    const still = (await operator.get("/api/proposals")).body.pending.map((item: any) => item.id);
+    const still = (await operator.get("/api/proposals")).body.pending.map((item: Json) => item.id);
     expect(still).toContain(proposal.id);
     const refused = auditRecords(site.audit).filter((record) => record.note === "auth-request-refused");
     expect(refused.map((record) => [record.user, record.reason])).toEqual(
@@ -126,11 +126,11 @@ describe("plantwire serve: deciding", () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe("already-decided");
     const recent = (await alice.get("/api/proposals")).body.recent;
-    expect(recent.find((item: any) => item.id === proposal.id)).toMatchObject({ state: "executed" });
+    expect(recent.find((item: Json) => item.id === proposal.id)).toMatchObject({ state: "executed" });
     const page = await alice.get(`/api/audit?person=alice&type=decision`);
     expect(page.body.chain.ok).toBe(true);
-    expect(page.body.records.some((record: any) => record.proposalId === proposal.id)).toBe(true);
-    expect(page.body.records.every((record: any) => record.type === "decision")).toBe(true);
+    expect(page.body.records.some((record: Json) => record.proposalId === proposal.id)).toBe(true);
+    expect(page.body.records.every((record: Json) => record.type === "decision")).toBe(true);
     expect(verifyAuditLog(site.audit).ok).toBe(true);
   });
 
@@ -161,7 +161,7 @@ describe("plantwire serve: events", () => {
   it("streams a bad sample after the simulator loses its link", async () => {
     const alice = await ServeClient.login(serve.url, "alice");
     let faultAt = Number.POSITIVE_INFINITY;
-    const lostLink = (event: string, data: any) =>
+    const lostLink = (event: string, data: Json) =>
       event === "sample" &&
       data.tag === "pressure" &&
       data.quality === "bad" &&
@@ -180,6 +180,38 @@ describe("plantwire serve: events", () => {
     expect(
       await waitFor(async () => (await alice.get("/api/snapshot")).body.tags.pressure.quality === "good", 20_000),
     ).toBe(true);
+  });
+
+  it("streams each proposal's changes and the audit records as they are made", async () => {
+    const alice = await ServeClient.login(serve.url, "alice");
+    const proposal = await pendingProposal(alice);
+    const reading = readEvents(
+      serve.url,
+      alice,
+      // After the rejection, the loop's next proposal (cavitation keeps the pressure moving).
+      (event, data) => event === "proposal" && data.state === "pending" && data.id !== proposal.id,
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const rejected = await alice.post(`/api/proposals/${proposal.id}/reject`, {
+      digest: proposal.digest,
+      reason: "watching the stream",
+    });
+    expect(rejected.status).toBe(200);
+    const events = await reading;
+    const changes = events.filter((item) => item.event === "proposal");
+    expect(changes.filter((item) => item.data.id === proposal.id).at(-1)?.data).toMatchObject({
+      state: "declined",
+      decidedBy: "alice",
+    });
+    expect(changes.at(-1)?.data).toMatchObject({ state: "pending", origin: { loop: "pump7-speed-advisor" } });
+    expect(events.some((item) => item.event === "proposals")).toBe(true);
+    const audit = events.filter((item) => item.event === "audit").map((item) => item.data);
+    expect(audit.find((record) => record.proposalId === proposal.id && record.type === "decision")).toMatchObject({
+      decision: "rejected",
+      by: "alice",
+    });
+    expect(audit.every((record) => typeof record.seq === "number" && record.hash === undefined)).toBe(true);
   });
 
   it("refuses the stream without a login", async () => {
@@ -223,7 +255,7 @@ describe("plantwire serve: loops and reload", () => {
     writeFileSync(site.siteFile, broken);
     const refused = await erin.post("/api/site/reload");
     expect(refused.status).toBe(422);
-    const paths = refused.body.issues.map((issue: any) => issue.path);
+    const paths = refused.body.issues.map((issue: Json) => issue.path);
     expect(paths).toEqual(expect.arrayContaining(["guard.mode", "serve.idleTimeoutMinutes"]));
     for (const issue of refused.body.issues) expect(issue.fix.length).toBeGreaterThan(5);
     expect((await erin.get("/healthz")).body.ok).toBe(true);
@@ -239,5 +271,32 @@ describe("plantwire serve: loops and reload", () => {
     const notes = auditRecords(site.audit).map((record) => record.note);
     expect(notes).toEqual(expect.arrayContaining(["site-reload-refused", "site-reloaded"]));
     expect(verifyAuditLog(site.audit).ok).toBe(true);
+  });
+
+  it("a valid file that cannot start (its audit is a folder) goes back to the running configuration", async () => {
+    const erin = await ServeClient.login(serve.url, "erin");
+    const before = (await erin.get("/api/site")).body.name;
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(`${site.folder}/not-a-file.jsonl`, { recursive: true });
+    writeFileSync(
+      site.siteFile,
+      site.siteText
+        .replace("site: pump-station-7", "site: never-started")
+        .replace("audit: ./.plantwire/audit.jsonl", "audit: ./not-a-file.jsonl"),
+    );
+    const refused = await erin.post("/api/site/reload");
+    expect(refused.status).toBe(422);
+    expect(refused.body.issues[0]).toMatchObject({ path: "site", message: expect.stringContaining("could not start") });
+    expect((await erin.get("/healthz")).body).toMatchObject({ ok: true, site: before });
+    // The previous configuration runs again on its adapters: the plant is read, good.
+    const since = Date.now();
+    expect(
+      await waitFor(async () => {
+        const pressure = (await erin.get("/api/snapshot")).body.tags.pressure;
+        return pressure.quality === "good" && pressure.time >= since;
+      }, 20_000),
+    ).toBe(true);
+    expect(auditRecords(site.audit).some((record) => record.note === "site-reload-failed")).toBe(true);
+    writeFileSync(site.siteFile, site.siteText);
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoveryFile } from "../../src/serve/serve-discovery.js";
 import { type RunningServe, startServe } from "../../src/serve/serve-process.js";
 import { runCli } from "../support/cli-process.js";
-import { auditRecords, ServeClient, type ServeSite, serveSite } from "./serve-fixture.js";
+import { auditRecords, type Json, ServeClient, type ServeSite, serveSite } from "./serve-fixture.js";
 
 let site: ServeSite;
 let serve: RunningServe;
@@ -38,11 +38,11 @@ afterAll(async () => {
 
 const as = (user: string) => ["--dir", site.approvals, "--token-file", tokenFiles[user] as string];
 
-async function nextProposal(): Promise<any> {
+async function nextProposal(): Promise<Json> {
   const erin = await ServeClient.login(serve.url, "erin");
-  let found: any;
+  let found: Json;
   const appeared = await waitFor(async () => {
-    found = (await erin.get("/api/proposals")).body.pending.find((item: any) => item.tag === "speedSetpoint");
+    found = (await erin.get("/api/proposals")).body.pending.find((item: Json) => item.tag === "speedSetpoint");
     return found !== undefined;
   }, 20_000);
   expect(appeared, "the loop proposed a speed setpoint").toBe(true);
@@ -127,8 +127,8 @@ describe("plantwire approve/reject through serve", () => {
     const named = await runCli("approve", proposal.id, "--by", "alice", "--serve", serve.url, ...as("alice"));
     expect(named.code).toBe(1);
     expect(named.stderr).toContain("cannot reach plantwire serve");
-    expect(auditRecords(site.audit).filter((item) => item.proposalId === proposal.id && item.type === "attempt")).toEqual(
-      [],
-    );
+    expect(
+      auditRecords(site.audit).filter((item) => item.proposalId === proposal.id && item.type === "attempt"),
+    ).toEqual([]);
   });
 });

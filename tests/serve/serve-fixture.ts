@@ -14,6 +14,10 @@ import { type PlantSimulator, startPlantSimulator } from "../../src/sim/plant-si
 const exampleFolder = fileURLToPath(new URL("../../examples/serve-site/", import.meta.url));
 const tagMap = fileURLToPath(new URL("../../tag-maps/pump-station/modbus.yaml", import.meta.url));
 
+/** An answer's JSON: many shapes, each checked by the assertions that read it. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON of several shapes; the tests' assertions check each
+export type Json = any;
+
 /** A password long enough for the users file's rules. */
 export const password = "correct horse battery staple";
 
@@ -100,7 +104,7 @@ export async function serveSite(options: { loops?: boolean; writePolicy?: string
 /** One HTTP answer. */
 export interface Answer {
   readonly status: number;
-  readonly body: any;
+  readonly body: Json;
   readonly headers: Headers;
 }
 
@@ -148,7 +152,7 @@ export class ServeClient {
 }
 
 /** Reads the audit's records. */
-export function auditRecords(file: string): Record<string, any>[] {
+export function auditRecords(file: string): Record<string, Json>[] {
   return readFileSync(file, "utf8")
     .trim()
     .split("\n")
@@ -160,12 +164,12 @@ export function auditRecords(file: string): Record<string, any>[] {
 export async function readEvents(
   base: string,
   client: ServeClient,
-  until: (event: string, data: any) => boolean,
+  until: (event: string, data: Json) => boolean,
   timeoutMs = 20_000,
-): Promise<{ event: string; data: any }[]> {
+): Promise<{ event: string; data: Json }[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const seen: { event: string; data: any }[] = [];
+  const seen: { event: string; data: Json }[] = [];
   try {
     const response = await fetch(`${base}/api/events`, {
       headers: {

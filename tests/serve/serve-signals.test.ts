@@ -74,13 +74,20 @@ describe("plantwire serve in a process of its own", () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 
     // The audit and the device are free again: the next serve of the site starts.
-    const next = await startServe({ siteFile: site.siteFile, listen: "127.0.0.1:0", logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    const next = await startServe({
+      siteFile: site.siteFile,
+      listen: "127.0.0.1:0",
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
     expect((await new ServeClient(next.url).get("/healthz")).body.ok).toBe(true);
     await next.close();
   });
 
   it("exits 3 naming every problem when the site cannot be served", async () => {
-    writeFileSync(site.siteFile, site.siteText.replace("listen: \"127.0.0.1:0\"", "listen: nowhere").replace("mode: approval", "mode: x"));
+    writeFileSync(
+      site.siteFile,
+      site.siteText.replace('listen: "127.0.0.1:0"', "listen: nowhere").replace("mode: approval", "mode: x"),
+    );
     const failed = spawn(process.execPath, ["--import", "tsx", bin, "serve", "--site", site.siteFile], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],

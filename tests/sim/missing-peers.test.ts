@@ -5,8 +5,10 @@
  * themselves, never assumed.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startModbusSimulator } from "plantwire/modbus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DoctorReport, doctorFeatures, supportedNode } from "../../src/cli/doctor-command.js";
 import { MissingDependencyError } from "../../src/errors.js";
@@ -152,6 +154,53 @@ describe("a project without the simulator's peers", () => {
         'better-sqlite3 (the sql adapter "historian"). Fix: npm i ' +
         `node-opcua@${manifest.peerDependencies["node-opcua"]} better-sqlite3@${manifest.peerDependencies["better-sqlite3"]}`,
     );
+  }, 60_000);
+
+  it("plantwire doctor --site names the site's missing packages and tries each device it names", async () => {
+    const device = await startModbusSimulator({ port: 0 });
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    try {
+      writeFileSync(
+        join(project.folder, "doctor-site.yaml"),
+        [
+          "adapters:",
+          `  drive: { kind: modbus, url: "${device.url}", unit: 1 }`,
+          `  plc: { kind: opcua, endpoint: "opc.tcp://127.0.0.1:${closedPort}" }`,
+          '  historian: { kind: sql, url: "sqlite:./historian.db" }',
+          "tags: {}",
+          "",
+        ].join("\n"),
+      );
+      const child = startCli(["doctor", "--site", "doctor-site.yaml", "--json"], {
+        bin: project.bin,
+        cwd: project.folder,
+      });
+      expect(await child.exited, child.stderr()).toBe(1);
+      const report = JSON.parse(child.stdout()) as DoctorReport;
+      expect(report.features.map((feature) => feature.name)).toEqual(["core"]);
+      expect(report.site?.packages.map((item) => [item.name, item.installed, item.usedBy])).toEqual([
+        ["modbus-serial", true, 'the modbus adapter "drive"'],
+        ["node-opcua", false, 'the opcua adapter "plc"'],
+        ["better-sqlite3", false, 'the sql adapter "historian"'],
+      ]);
+      expect(report.missing).toEqual(["node-opcua", "better-sqlite3"]);
+      expect(report.site?.endpoints).toEqual([
+        { adapter: "drive", kind: "modbus", where: `127.0.0.1:${device.port}`, reachable: true },
+        {
+          adapter: "plc",
+          kind: "opcua",
+          where: `127.0.0.1:${closedPort}`,
+          reachable: false,
+          error: "ECONNREFUSED",
+        },
+        { adapter: "historian", kind: "sql", where: "file ./historian.db" },
+      ]);
+    } finally {
+      await device.close();
+    }
   }, 60_000);
 
   it("plantwire doctor reports the same packages missing, per feature, and fails; a feature that has all passes", async () => {

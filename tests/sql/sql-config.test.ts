@@ -216,9 +216,11 @@ describe("plantwire sql init", () => {
 
   it("answers wrong usage with exit code 2 and a bad prefix with a ConfigError", async () => {
     const { io, err } = capture();
-    expect(await init?.run([], io)).toBe(2);
-    expect(await init?.run(["a", "b"], io)).toBe(2);
-    expect(await init?.run(["sqlite::memory:", "--bogus"], io)).toBe(2);
+    // A wrong command line is exit 2 through the CLI's entry point (the command itself throws a usage error).
+    const { runCli } = await import("../../src/cli/main.js");
+    expect(await runCli(["sql", "init"], io)).toBe(2);
+    expect(await runCli(["sql", "init", "a", "b"], io)).toBe(2);
+    expect(await runCli(["sql", "init", "sqlite::memory:", "--bogus"], io)).toBe(2);
     expect(err.join("")).toMatch(/Unknown option --bogus/);
     await expect(init?.run(["sqlite::memory:", "--prefix", "a-b"], io)).rejects.toThrow(ConfigError);
   });

@@ -92,6 +92,8 @@ export interface ServeAuthOptions {
    * event cannot be recorded (the hook throws or rejects) is refused.
    */
   audit?: (event: AuthAuditEvent) => void | Promise<void>;
+  /** How many password checks may run at once; more logins meanwhile get 429 and cost no guess. @default 8 */
+  maxConcurrentLogins?: number;
   /** How often the users file is checked for changes besides on each request, in ms. @default 1000 */
   watchIntervalMs?: number;
 }

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BodyError, clientAddress, readJsonBody, sendError, sendJson, sessionCookieHeader } from "./auth-http.js";
 import type { AuthAuditEvent } from "./auth-types.js";
-import type { LoginThrottle } from "./login-throttle.js";
+import { clientThrottleKey, type LoginThrottle } from "./login-throttle.js";
 import { hashPassword, maximumPasswordLength, type PasswordHash, verifyPassword } from "./password-hash.js";
 import type { Session, SessionStore } from "./sessions.js";
 import type { UsersSource } from "./users-source.js";
@@ -18,6 +18,8 @@ export interface LoginContext {
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
   readonly secure: boolean;
+  /** Password checks under way and how many may run at once: scrypt is heavy, a flood must not starve the plant. */
+  readonly checks: { running: number; readonly max: number };
   sessionBody(session: Session): unknown;
   /** Ends the session the request's cookie names, if any: a login always starts a fresh session id. */
   endCurrentSession(request: IncomingMessage): void;
@@ -26,10 +28,6 @@ export interface LoginContext {
   /** Records an event, best effort. */
   record(event: AuthAuditEvent): void;
 }
-
-/** How many password checks may run at once: scrypt is heavy, and a flood must not starve the plant's work. */
-const maxConcurrentChecks = 8;
-let checksRunning = 0;
 
 let dummyHash: Promise<PasswordHash> | undefined;
 /**
@@ -82,22 +80,23 @@ export async function loginRoute(context: LoginContext, request: IncomingMessage
     );
   };
   // Unknown names are throttled under the typed name as well, so a throttled answer says nothing about existence.
-  const answer = context.throttle.begin([`user:${user.toLowerCase()}`, `client:${client}`]);
+  const answer = context.throttle.begin([`user:${user.toLowerCase()}`, clientThrottleKey(client)]);
   if (!answer.allowed) {
     throttled(answer.retryAfterMs, "too many wrong passwords; try again later");
     return;
   }
-  if (checksRunning >= maxConcurrentChecks) {
-    answer.attempt.succeeded(); // not a wrong password: give the counted attempt back
+  if (context.checks.running >= context.checks.max) {
+    // Not a wrong password: take back only this attempt's count (succeeded() would clear the user's failures).
+    answer.attempt.cancelled();
     throttled(1000, "too many logins at once; try again in a moment");
     return;
   }
-  checksRunning += 1;
+  context.checks.running += 1;
   let matches: boolean;
   try {
     matches = await verifyPassword(password, known ? known.password : await dummyPasswordHash());
   } finally {
-    checksRunning -= 1;
+    context.checks.running -= 1;
   }
   // The file may have changed while the hash was computed: the user must still exist with the same password.
   const current = known ? context.users.user(known.name) : undefined;

@@ -3,6 +3,7 @@
  * attempt must wait (30 s, doubling with each further failure, at most 15 minutes). Every attempt counts as a failure
  * from the moment it starts, so a burst of parallel attempts cannot slip through while the hashes are computed.
  */
+import { isIPv6 } from "node:net";
 
 /** Options of `createLoginThrottle()`. */
 export interface LoginThrottleOptions {
@@ -26,6 +27,12 @@ export interface LoginAttempt {
   succeeded(): void;
   /** The password was wrong (or the user unknown): the failure stays counted. */
   failed(): void;
+  /**
+   * The password was never checked (e.g. too many checks at once): the provisional failure is taken back from every
+   * key and nothing else changes. Unlike succeeded(), this must never clear a user's earlier failures, or anyone could
+   * wipe a user's count by flooding the server.
+   */
+  cancelled(): void;
 }
 
 /** The throttle's answer to a new attempt. */
@@ -76,11 +83,28 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
     // Re-inserting keeps the map ordered by last failure, so the first key is the one to forget when full.
     entries.delete(key);
     entries.set(key, entry);
-    while (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value;
-      if (oldest === undefined) break;
-      entries.delete(oldest);
+    if (entries.size > maxEntries) forgetOne(time);
+  };
+  /**
+   * Makes room for one entry. Keys that slow nothing down go first (oldest first): otherwise a spray of guesses at
+   * made-up names from many addresses would push a user's slowed-down entry out and give the guesser fresh attempts.
+   */
+  const forgetOne = (time: number) => {
+    let oldest: string | undefined;
+    for (const [key, entry] of entries) {
+      oldest ??= key;
+      if (entry.failures < freeAttempts || time - entry.lastFailureAt > forgetAfterMs) {
+        entries.delete(key);
+        return;
+      }
     }
+    if (oldest !== undefined) entries.delete(oldest);
+  };
+  const takeBack = (key: string) => {
+    const entry = entries.get(key);
+    if (!entry) return;
+    if (entry.failures <= 1) entries.delete(key);
+    else entry.failures -= 1;
   };
 
   return {
@@ -97,20 +121,41 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
             if (settled) return;
             settled = true;
             for (const key of keys) {
-              const entry = entries.get(key);
-              if (!entry) continue;
+              if (!entries.has(key)) continue;
               // A user who got in starts afresh; an address keeps its other failures (one good login must not
               // wipe a spray of guesses at other users from the same place).
-              if (key.startsWith("user:") || entry.failures <= 1) entries.delete(key);
-              else entry.failures -= 1;
+              if (key.startsWith("user:")) entries.delete(key);
+              else takeBack(key);
             }
           },
           failed() {
             settled = true;
+          },
+          cancelled() {
+            if (settled) return;
+            settled = true;
+            for (const key of keys) takeBack(key);
           },
         },
       };
     },
     clear: () => entries.clear(),
   };
+}
+
+/**
+ * The throttle key of a client address. An IPv6 client usually holds a whole /64 (2^64 addresses), so counting per
+ * address would let it guess on from a fresh address every time: IPv6 addresses count by their /64 prefix.
+ */
+export function clientThrottleKey(address: string): string {
+  if (!isIPv6(address)) return `client:${address}`;
+  const bare = address.split("%")[0] ?? address;
+  const groupsOf = (part: string) =>
+    part === "" ? [] : part.split(":").flatMap((group) => (group.includes(".") ? ["0", "0"] : [group]));
+  const [head = "", tail] = bare.split("::");
+  const front = groupsOf(head);
+  const back = tail === undefined ? [] : groupsOf(tail);
+  const groups = [...front, ...Array(Math.max(0, 8 - front.length - back.length)).fill("0"), ...back];
+  const prefix = groups.slice(0, 4).map((group) => Number.parseInt(group, 16).toString(16));
+  return `client:${prefix.join(":")}::/64`;
 }

@@ -34,8 +34,20 @@ export interface ScryptParameters {
  */
 export const defaultScryptParameters: ScryptParameters = { N: 2 ** 14, r: 8, p: 5 };
 
-/** Bounds a stored hash's parameters must keep, so an edited users file cannot make one login cost minutes or GBs. */
-export const scryptBounds = { minN: 2 ** 10, maxN: 2 ** 20, maxR: 32, maxP: 16, keyLength: [32, 128] } as const;
+/**
+ * Bounds a stored hash's parameters must keep, so an edited users file cannot make one login cost minutes or GBs.
+ * Each parameter alone is not enough (N=2^20 with r=32 needs 4 GB per check, and eight checks run at once), so the
+ * memory (128·N·r bytes) and the work (N·r·p) are bounded too: at most 256 MB and about six times the default work.
+ */
+export const scryptBounds = {
+  minN: 2 ** 10,
+  maxN: 2 ** 20,
+  maxR: 32,
+  maxP: 16,
+  keyLength: [32, 128],
+  maxMemoryBytes: 256 * 1024 * 1024,
+  maxWork: 2 ** 22,
+} as const;
 
 /** Passwords shorter than this are refused when set. */
 export const minimumPasswordLength = 12;
@@ -90,6 +102,12 @@ export function hashProblem(value: PasswordHash): string | undefined {
   }
   if (!Number.isInteger(value.r) || value.r < 1 || value.r > maxR) return `r must be an integer from 1 to ${maxR}`;
   if (!Number.isInteger(value.p) || value.p < 1 || value.p > maxP) return `p must be an integer from 1 to ${maxP}`;
+  if (128 * value.N * value.r > scryptBounds.maxMemoryBytes) {
+    return `N and r need ${(128 * value.N * value.r) / 2 ** 20} MB per check (128·N·r); at most ${scryptBounds.maxMemoryBytes / 2 ** 20} MB`;
+  }
+  if (value.N * value.r * value.p > scryptBounds.maxWork) {
+    return `N·r·p is ${value.N * value.r * value.p}, more work per check than ${scryptBounds.maxWork} allows`;
+  }
   if (!Number.isInteger(value.keyLength) || value.keyLength < keyLength[0] || value.keyLength > keyLength[1]) {
     return `keyLength must be from ${keyLength[0]} to ${keyLength[1]}`;
   }

@@ -118,6 +118,7 @@ export function createServeAuth(options: ServeAuthOptions): ServeAuth {
     sessions,
     throttle,
     secure: options.secure,
+    checks: { running: 0, max: options.maxConcurrentLogins ?? 8 },
     sessionBody,
     endCurrentSession: (request) => {
       const id = cookieOf(request, sessionCookie);

@@ -4,7 +4,19 @@
  * (the hashes are secrets too), and every problem names its field and the fix.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  constants,
+  closeSync,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { configIssuesFromZod } from "../../config-issues.js";
 import { ConfigError, type ConfigIssue } from "../../errors.js";
@@ -140,8 +152,18 @@ function modeIssue(file: string, mode: number): ConfigIssue | undefined {
  */
 export function readUsersFile(file: string): UsersFile {
   let text: string;
+  let descriptor: number | undefined;
   try {
-    const stats = statSync(file);
+    // One descriptor for the check and the read: the file checked is the file read, even if it is replaced between.
+    // Non-blocking, so a FIFO or device placed at the path is refused below instead of hanging the process.
+    descriptor = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile()) {
+      throw new ConfigError(
+        [{ path: "(file)", message: "is not a regular file", fix: "point serve.users (or --file) at the users file" }],
+        { file },
+      );
+    }
     const unsafe = modeIssue(file, stats.mode);
     if (unsafe) throw new ConfigError([unsafe], { file });
     if (stats.size > maxFileBytes) {
@@ -149,7 +171,7 @@ export function readUsersFile(file: string): UsersFile {
         file,
       });
     }
-    text = readFileSync(file, "utf8");
+    text = readFileSync(descriptor, "utf8");
   } catch (error) {
     if (ConfigError.isInstance(error)) throw error;
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
@@ -161,6 +183,8 @@ export function readUsersFile(file: string): UsersFile {
         }
       : { path: "(file)", message: `cannot be read: ${(error as Error).message}`, fix: "check its owner and mode" };
     throw new ConfigError([issue], { file, cause: error });
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
   }
   let content: unknown;
   try {
@@ -196,6 +220,7 @@ export function writeUsersFile(file: string, content: UsersFile): void {
   // "wx": never write through a link someone placed under the temporary name; 0o600 from the first byte.
   const descriptor = openSync(temporary, "wx", 0o600);
   try {
+    keepOwner(file, descriptor);
     writeSync(descriptor, `${JSON.stringify(checked, null, 2)}\n`);
     fsyncSync(descriptor);
   } catch (error) {
@@ -211,6 +236,29 @@ export function writeUsersFile(file: string, content: UsersFile): void {
     throw error;
   }
   syncFolder(dirname(file));
+}
+
+/**
+ * Gives the new file the owner and group of the file it replaces. An engineer who runs `plantwire users` with sudo
+ * instead of `sudo -u <service user>` would otherwise leave a root-owned mode-600 file that `serve` cannot read, and
+ * `serve` would go on with the old users: a removed person would keep their access. Only root can give a file away;
+ * anyone else writes a file of their own, as before.
+ */
+function keepOwner(file: string, descriptor: number): void {
+  let owner: { uid: number; gid: number };
+  try {
+    owner = statSync(file);
+  } catch {
+    return; // no file yet: the new one is the runner's
+  }
+  const mine = fstatSync(descriptor);
+  if (mine.uid === owner.uid && mine.gid === owner.gid) return;
+  try {
+    fchownSync(descriptor, owner.uid, owner.gid);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "EINVAL" && code !== "ENOSYS") throw error;
+  }
 }
 
 /** Flushes a folder so a rename in it survives a power cut; some platforms cannot open folders, which is fine. */

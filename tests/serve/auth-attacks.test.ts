@@ -1,0 +1,342 @@
+/**
+ * The console's authentication under attack, over real HTTP and with the real CLI: throttle bypasses (a flood of
+ * logins, a spray of made-up names, X-Forwarded-For, IPv6 neighbours), CSRF bypasses (method override, other content
+ * types), session fixation, malformed bodies, users files that cost gigabytes to check, hang the reader or change
+ * owner when rewritten.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { clientThrottleKey, createLoginThrottle } from "../../src/serve/auth/login-throttle.js";
+import { hashProblem, type PasswordHash } from "../../src/serve/auth/password-hash.js";
+import { createServeAuth } from "../../src/serve/auth/serve-auth.js";
+import { addUser, removeUser } from "../../src/serve/auth/users-changes.js";
+import { parseUsersFile, readUsersFile, type UsersFile, writeUsersFile } from "../../src/serve/auth/users-file.js";
+import { call, type Harness, login, passwords, start } from "./auth-server.js";
+
+const folder = mkdtempSync(join(tmpdir(), "plantwire-auth-attacks-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  setCookie: string;
+}
+
+/** A raw HTTP request from a chosen loopback address (127.0.0.0/8 is all local), so tests can be many clients. */
+function send(
+  h: Harness,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; from?: string; chunked?: boolean },
+): Promise<Answer> {
+  const url = new URL(path, h.base);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.chunked) headers["transfer-encoding"] = "chunked";
+    const req = httpRequest(
+      url,
+      { method: init.method ?? "POST", headers, localAddress: init.from ?? "127.0.0.1", agent: false },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          text += chunk;
+        });
+        res.on("end", () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            body = { text };
+          }
+          resolve({ status: res.statusCode ?? 0, body, setCookie: String(res.headers["set-cookie"] ?? "") });
+        });
+      },
+    );
+    req.on("error", reject);
+    if (init.body !== undefined) req.end(init.body);
+    else req.end();
+  });
+}
+
+const json = { "content-type": "application/json" };
+const attempt = (h: Harness, user: string, password: string, from: string) =>
+  send(h, "/api/login", { headers: json, body: JSON.stringify({ user, password }), from });
+
+/** A stored hash nobody's password matches, with these costs: a large N and p keep a password check busy. */
+function fakeHash(N: number, p: number): PasswordHash {
+  return {
+    algorithm: "scrypt",
+    N,
+    r: 8,
+    p,
+    keyLength: 64,
+    salt: randomBytes(16).toString("base64"),
+    hash: randomBytes(64).toString("base64"),
+  };
+}
+
+describe("login throttle bypasses", { timeout: 60_000 }, () => {
+  it("a login refused for too many checks at once does not wipe the user's wrong-password count", async () => {
+    const h = await start({ maxConcurrentLogins: 1 });
+    const content = readUsersFile(h.file);
+    const created = new Date().toISOString();
+    // "slow" keeps the one password check busy for seconds; the probes' checks take a moment.
+    const slow = { name: "slow", role: "viewer" as const, password: fakeHash(2 ** 15, 16), created };
+    const probes = Array.from({ length: 40 }, (_, i) => ({
+      name: `probe${i}`,
+      role: "viewer" as const,
+      password: fakeHash(1024, 1),
+      created,
+    }));
+    writeUsersFile(h.file, { ...content, users: [...content.users, slow, ...probes] });
+    // Four wrong passwords for ada, each from its own address so only ada's own count grows.
+    for (let i = 1; i <= 4; i += 1) expect((await attempt(h, "ada", "wrong guess", `127.0.0.${10 + i}`)).status).toBe(401);
+    let busyDone = true;
+    let busy: Promise<Answer> = Promise.resolve({ status: 0, body: {}, setCookie: "" });
+    let saturated = false;
+    for (let i = 0; i < probes.length && !saturated; i += 1) {
+      if (busyDone) {
+        busyDone = false;
+        busy = attempt(h, "slow", "wrong guess", `127.0.3.${i + 1}`).finally(() => {
+          busyDone = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50)); // let it reach its check before the probe
+      }
+      const probe = await attempt(h, `probe${i}`, "wrong guess", `127.0.1.${i + 1}`);
+      saturated = probe.status === 429 && String(probe.body.error).includes("at once");
+    }
+    expect(saturated, "the slow check never held the only slot").toBe(true);
+    // The flood: ada's attempt is turned away before any password check.
+    const flooded = await attempt(h, "ada", "wrong guess", "127.0.0.21");
+    expect(flooded.status).toBe(429);
+    expect(String(flooded.body.error)).toContain("at once");
+    expect((await busy).status).toBe(401);
+    // Ada's count must still be four: the fifth wrong password is the last free one, the sixth attempt waits.
+    expect((await attempt(h, "ada", "wrong guess", "127.0.0.22")).status).toBe(401);
+    const after = await attempt(h, "ada", passwords.ada, "127.0.0.23");
+    expect(after.status).toBe(429);
+    expect(after.body.code).toBe("throttled");
+  });
+
+  it("a spray of made-up names cannot push a slowed-down user out of the throttle", () => {
+    let time = 0;
+    const throttle = createLoginThrottle({ maxEntries: 4, now: () => time });
+    for (let i = 0; i < 5; i += 1) {
+      const answer = throttle.begin(["user:ada"]);
+      if (answer.allowed) answer.attempt.failed();
+    }
+    time += 1;
+    expect(throttle.begin(["user:ada"]).allowed).toBe(false);
+    for (let i = 0; i < 20; i += 1) {
+      const answer = throttle.begin([`user:made-up-${i}`]);
+      if (answer.allowed) answer.attempt.failed();
+    }
+    expect(throttle.begin(["user:ada"]).allowed).toBe(false);
+  });
+
+  it("a cancelled attempt gives back only itself", () => {
+    const throttle = createLoginThrottle({ now: () => 0 });
+    for (let i = 0; i < 4; i += 1) {
+      const answer = throttle.begin(["user:ada", "client:a"]);
+      if (answer.allowed) answer.attempt.failed();
+    }
+    const flood = throttle.begin(["user:ada", "client:b"]);
+    if (!flood.allowed) throw new Error("the fifth attempt should be allowed");
+    flood.attempt.cancelled();
+    const fifth = throttle.begin(["user:ada", "client:c"]);
+    if (!fifth.allowed) throw new Error("the fifth attempt should still be allowed");
+    fifth.attempt.failed();
+    expect(throttle.begin(["user:ada", "client:d"]).allowed).toBe(false);
+  });
+
+  it("counts IPv6 clients by their /64, so a fresh address in the same network is the same client", () => {
+    expect(clientThrottleKey("2001:db8:1:2::1")).toBe(clientThrottleKey("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+    expect(clientThrottleKey("2001:db8:1:2::1")).toBe(clientThrottleKey("2001:0db8:0001:0002:0:0:0:7%eth0"));
+    expect(clientThrottleKey("2001:db8:1:2::1")).not.toBe(clientThrottleKey("2001:db8:1:3::1"));
+    expect(clientThrottleKey("::1")).toBe(clientThrottleKey("::2"));
+    expect(clientThrottleKey("192.0.2.7")).toBe("client:192.0.2.7");
+    expect(clientThrottleKey("192.0.2.7")).not.toBe(clientThrottleKey("192.0.2.8"));
+  });
+
+  it("ignores X-Forwarded-For and counts case and Unicode variants of a name as the same user", async () => {
+    const h = await start();
+    // One address, a different forged X-Forwarded-For each time: still one client.
+    for (let i = 0; i < 5; i += 1) {
+      const answer = await send(h, "/api/login", {
+        headers: { ...json, "x-forwarded-for": `198.51.100.${i}`, "x-real-ip": `198.51.100.${i}` },
+        body: JSON.stringify({ user: `nobody${i}`, password: "wrong guess" }),
+      });
+      expect(answer.status).toBe(401);
+    }
+    const spoofed = await send(h, "/api/login", {
+      headers: { ...json, "x-forwarded-for": "203.0.113.9" },
+      body: JSON.stringify({ user: "nobody", password: "wrong guess" }),
+    });
+    expect(spoofed.status).toBe(429);
+    // ADA, Ada and ada are one user, whatever address they come from.
+    const h2 = await start();
+    const names = ["ada", "ADA", "Ada", "aDa", "adA"];
+    for (const [i, name] of names.entries())
+      expect((await attempt(h2, name, "wrong guess", `127.0.2.${i + 1}`)).status).toBe(401);
+    expect((await attempt(h2, "AdA", passwords.ada, "127.0.2.9")).status).toBe(429);
+  });
+});
+
+describe("CSRF and sessions", () => {
+  it("no method override, query or content type lets a cookie session change state without the CSRF token", async () => {
+    const h = await start();
+    const { cookie, csrf } = await login(h, "eng", passwords.eng);
+    const forged = [
+      { path: "/api/site/reload", headers: { "x-http-method-override": "GET" } },
+      { path: "/api/site/reload?_method=GET", headers: {} },
+      { path: "/api/site/reload", headers: { "content-type": "text/plain" } },
+      { path: "/api/site/reload", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      { path: "/api/site/reload", headers: { "x-csrf-token": `${csrf}, ${csrf}` } },
+      { path: "/api/site/reload", headers: { "x-csrf-token": csrf.toUpperCase() } },
+    ];
+    for (const { path, headers } of forged) {
+      const answer = await send(h, path, { headers: { cookie, ...headers }, body: "{}" });
+      expect(answer.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+    }
+    for (const method of ["PUT", "DELETE", "PATCH"]) {
+      expect((await send(h, "/api/site/reload", { method, headers: { cookie } })).status).toBe(403);
+    }
+    expect((await send(h, "/api/site/reload", { headers: { cookie, "x-csrf-token": csrf }, body: "{}" })).status).toBe(
+      200,
+    );
+    // Logout is refused without the token, and GET never logs out.
+    expect((await send(h, "/api/logout", { method: "GET", headers: { cookie } })).status).toBe(405);
+    expect((await send(h, "/api/logout", { headers: { cookie } })).status).toBe(403);
+    expect((await call(h, "/api/session", { cookie })).status).toBe(200);
+  });
+
+  it("never adopts a session id the client brings (no fixation) and ends the one it replaces", async () => {
+    const h = await start();
+    const planted = await send(h, "/api/login", {
+      headers: { ...json, cookie: "pw_session=attacker-chosen-id-attacker-chosen-id-1234" },
+      body: JSON.stringify({ user: "ada", password: passwords.ada }),
+    });
+    expect(planted.status).toBe(200);
+    expect(planted.setCookie).not.toContain("attacker-chosen");
+    // An attacker's own valid session, planted in a victim's browser, is ended when the victim logs in.
+    const attacker = await login(h, "vic", passwords.vic);
+    const victim = await send(h, "/api/login", {
+      headers: { ...json, cookie: attacker.cookie },
+      body: JSON.stringify({ user: "ada", password: passwords.ada }),
+    });
+    expect(victim.setCookie).not.toContain(attacker.cookie);
+    expect((await call(h, "/api/session", { cookie: attacker.cookie })).status).toBe(401);
+  });
+
+  it("does not take a CSRF token, a session id or a Basic header as an API token", async () => {
+    const h = await start();
+    const { cookie, csrf } = await login(h, "eng", passwords.eng);
+    const id = cookie.split("=")[1] ?? "";
+    for (const authorization of [`Bearer ${csrf}`, `Bearer ${id}`, "Basic ZW5nOnNpbGVudA==", "Bearer", "Bearer a b"]) {
+      const answer = await send(h, "/api/snapshot", { method: "GET", headers: { authorization, cookie } });
+      expect(answer.status, authorization).toBe(401);
+    }
+  });
+});
+
+describe("malformed login bodies", () => {
+  it("answers every one with a 4xx and stays up", async () => {
+    const h = await start();
+    const bodies: { headers: Record<string, string>; body: string | Buffer; chunked?: boolean; status: number }[] = [
+      { headers: json, body: "{", status: 400 },
+      { headers: json, body: "null", status: 400 },
+      { headers: json, body: "[]", status: 400 },
+      { headers: json, body: '"ada"', status: 400 },
+      { headers: json, body: JSON.stringify({ user: { toString: 1 }, password: ["x"] }), status: 400 },
+      { headers: json, body: JSON.stringify({ user: "ada", password: "x".repeat(5000) }), status: 400 },
+      { headers: json, body: Buffer.alloc(64 * 1024, 0x20), chunked: true, status: 413 },
+      { headers: json, body: Buffer.from([0xff, 0xfe, 0x7b]), status: 400 },
+      { headers: { "content-type": "application/jsonp" }, body: "{}", status: 415 },
+    ];
+    for (const [index, { headers, body, chunked, status }] of bodies.entries()) {
+      const answer = await send(h, "/api/login", { headers, body, ...(chunked ? { chunked } : {}) }).catch(
+        // A server may hang up on a body it refuses while it is still being sent; that is a refusal too.
+        () => ({ status: 413, body: {}, setCookie: "" }),
+      );
+      expect(answer.status, `body ${index}`).toBe(status);
+    }
+    expect((await login(h, "ada", passwords.ada)).status).toBe(200);
+  });
+});
+
+describe("users files that attack the reader", { timeout: 60_000 }, () => {
+  const base = (): UsersFile => ({ version: 1, users: [], tokens: [] });
+
+  it("refuses scrypt parameters that would cost gigabytes or minutes per login", async () => {
+    const content = await addUser(base(), {
+      name: "ada",
+      role: "operator",
+      password: passwords.ada,
+      scrypt: { N: 1024, r: 8, p: 1 },
+    });
+    const user = content.users[0];
+    if (!user) throw new Error("no user");
+    const greedy = { ...user.password, N: 2 ** 20, r: 32 }; // 4 GB per check, eight at once
+    expect(hashProblem(greedy)).toMatch(/MB per check/);
+    expect(hashProblem({ ...user.password, N: 2 ** 17, r: 16, p: 16 })).toMatch(/work/);
+    expect(() => parseUsersFile({ ...content, users: [{ ...user, password: greedy }] })).toThrow(/users\.0\.password/);
+    expect(hashProblem({ ...user.password, N: 2 ** 14, r: 8, p: 5 })).toBeUndefined();
+    expect(hashProblem({ ...user.password, N: 2 ** 17, r: 8, p: 1 })).toBeUndefined();
+  });
+
+  it("keeps the owner of a users file when root rewrites it, so serve can still read the change", async () => {
+    if (process.platform === "win32" || process.getuid?.() !== 0) {
+      // Giving a file to another user needs root; the point is an engineer's `sudo plantwire users …`.
+      expect(process.getuid?.() ?? 0).not.toBe(0);
+      return;
+    }
+    const file = join(mkdtempSync(join(folder, "owner-")), "users.json");
+    const content = await addUser(base(), {
+      name: "ada",
+      role: "operator",
+      password: passwords.ada,
+      scrypt: { N: 1024, r: 8, p: 1 },
+    });
+    writeUsersFile(file, content);
+    chownSync(file, 65534, 65534); // the service user
+    writeUsersFile(file, removeUser(content, "ada"));
+    const stats = statSync(file);
+    expect([stats.uid, stats.gid]).toEqual([65534, 65534]);
+    expect(stats.mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses a FIFO put where the users file belongs instead of hanging (CLI and serve)", async () => {
+    if (process.platform === "win32") return;
+    const file = join(mkdtempSync(join(folder, "fifo-")), "users.json");
+    await new Promise<void>((resolve, reject) =>
+      spawn("mkfifo", ["-m", "600", file]).on("close", (code) => (code === 0 ? resolve() : reject(new Error("mkfifo")))),
+    );
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const bin = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url));
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", bin, "users", "list", "--file", file], {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      // A reader that blocks on the FIFO never exits on its own: end it and report.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr });
+      });
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("not a regular file");
+    expect(() => createServeAuth({ usersFile: file, secure: false })).toThrow(/not a regular file/);
+  });
+});
