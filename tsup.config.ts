@@ -30,6 +30,7 @@ export default defineConfig([
       mqtt: "adapters/mqtt/index.ts",
       sql: "adapters/sql/index.ts",
       simulator: "src/simulator-entry.ts",
+      serve: "src/serve-entry.ts",
     },
     format: ["esm", "cjs"],
     dts: true,

@@ -8,6 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^plantwire\/testing$/, replacement: here("./src/testing/index.ts") },
       { find: /^plantwire\/simulator$/, replacement: here("./src/simulator-entry.ts") },
+      { find: /^plantwire\/serve$/, replacement: here("./src/serve-entry.ts") },
       { find: /^plantwire\/(modbus|opcua|mqtt|sql)$/, replacement: here("./adapters/$1/index.ts") },
       { find: /^plantwire$/, replacement: here("./src/index.ts") },
     ],

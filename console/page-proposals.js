@@ -8,6 +8,21 @@ function detailRow(term, ...description) {
   return [h("dt", { text: term }), h("dd", {}, ...description)];
 }
 
+// Who proposed it: a loop and its model, or an outside client (its self-given name, e.g. "mcp:claude-desktop") and
+// the person whose token it came with. The client names itself: untrusted text, in spans through textContent.
+function originText({ loop, modelId, source, user }) {
+  const mcp = source?.startsWith("mcp:");
+  return [
+    loop ? ["loop ", h("span", { class: "origin-loop", text: loop })] : [],
+    modelId ? [" (model ", h("span", { class: "origin-model", text: modelId }), ")"] : [],
+    !loop && source
+      ? [mcp ? "assistant " : "", h("span", { class: "origin-source", text: source })]
+      : [],
+    !loop && !source ? "a client" : [],
+    user ? [" for user ", h("span", { class: "origin-user", text: user })] : [],
+  ];
+}
+
 function card(proposal, context, decide) {
   const { state } = context;
   const unit = proposal.unit ?? state.tags.get(proposal.tag)?.unit;
@@ -37,11 +52,7 @@ function card(proposal, context, decide) {
             `${formatValue(proposal.writeRange.min)} … ${formatValue(proposal.writeRange.max, unit)}`,
           )
         : [],
-      detailRow(
-        "From",
-        proposal.origin?.loop ?? "a client",
-        proposal.origin?.modelId ? ` (${proposal.origin.modelId})` : "",
-      ),
+      detailRow("From", ...originText(proposal.origin ?? {})),
       detailRow("Proposed", timeElement(proposal.createdAt)),
       detailRow("Time left", left),
       detailRow(

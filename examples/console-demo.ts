@@ -11,9 +11,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { addUserToFile, startServe } from "plantwire/serve";
 import { startPlantSimulator } from "plantwire/simulator";
-import { addUserToFile } from "../src/serve/auth/users-changes.js";
-import { startServe } from "../src/serve/serve-process.js";
 
 const seconds = Number(process.env.PLANTWIRE_DEMO_SECONDS ?? 0);
 const listen = process.env.PLANTWIRE_CONSOLE_LISTEN ?? "127.0.0.1:8470";

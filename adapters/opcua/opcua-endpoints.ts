@@ -178,7 +178,11 @@ export async function explainConnectFailure(
   }
   // "Fail to connect ... to collect server's certificate" also names a certificate: only a verification failure counts.
   if (refused === undefined && !/Certificate verification failed|BadCertificate/i.test(message)) return generic;
-  const what = refused && !message.includes(refused.status) ? `${refused.status}: ${message}` : message;
+  // After our own deadline the message says nothing about the certificate: name the verdict first.
+  const what =
+    refused && !message.includes(refused.status)
+      ? `the server's certificate was refused (${refused.status}); ${message}`
+      : message;
   const certificate = refused
     ? (ua.crypto_utils.split_der(refused.certificate)[0] ?? refused.certificate)
     : await offeredEndpoints(ua, options.endpoint, manager, application)

@@ -66,11 +66,13 @@ export interface ClientApplication {
 }
 
 /**
- * The application URI must equal the URI in the client certificate (OPC UA Part 4, CreateSession; node-opcua warns
- * NODE-OPCUA-W06 otherwise and a strict server refuses). node-opcua makes that certificate on first connect from the
- * options of whichever client connects first, so every client plantwire creates on a PKI folder (session, GetEndpoints
- * for `opcua trust` and for error messages) passes the same name and URI. A certificate that already exists is the
- * identity servers have trusted: its URI wins, even when it was made under another application name.
+ * The application URI must equal the URI in the client certificate (OPC UA Part 4, CreateSession: a server refuses a
+ * mismatch with BadCertificateUriInvalid; node-opcua warns NODE-OPCUA-W06 when its client's URI differs). node-opcua
+ * makes that certificate on first use of a PKI folder from the options of whichever client comes first — `opcua trust`
+ * used to make one as "NodeOPCUA-Client" that the sessions, as "plantwire", then contradicted — so every client
+ * plantwire creates on a PKI folder (session, GetEndpoints for `opcua trust` and for error messages) passes the same
+ * name and URI. A certificate that already exists is the identity servers have trusted: its URI wins, even when it
+ * was made under another application name.
  */
 export async function clientApplication(
   ua: NodeOpcua,

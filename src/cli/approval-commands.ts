@@ -246,7 +246,7 @@ async function decide(args: readonly string[], io: CliIo, decision: "approve" | 
 
 function decideUsage(decision: "approve" | "reject"): string {
   return [
-    `Usage: plantwire ${decision} <proposal id> --by <your name>${decision === "reject" ? " [--reason <text>]" : ""} [--dir ${defaultFolder}] [--wait-ms 10000] [--result-wait-ms 120000]`,
+    `Usage: plantwire ${decision} <proposal id> --by <your name> [--reason <text>] [--dir ${defaultFolder}] [--wait-ms 10000] [--result-wait-ms 120000]`,
     "  --wait-ms N         how long the guard may take to take the decision; after that it is taken back",
     "  --result-wait-ms N  once the guard has it, how long to wait for what it did",
     serveUsage,

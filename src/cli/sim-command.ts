@@ -5,91 +5,118 @@
 
 import { isIP } from "node:net";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { MissingDependencyError } from "../errors.js";
 import { describeFaultWindow, type FaultSchedule, type FaultWindow, parseFaultWindow } from "../sim/fault-schedule.js";
 import { isPumpFault, type PumpFault, pumpFaults } from "../sim/pump-station-model.js";
 import type { SimulatorConsole } from "../sim/simulator-console.js";
-import { defaultSimulatorHost, listenWarning, SimulatorListenError, viewPackages } from "../sim/simulator-network.js";
+import {
+  defaultSimulatorHost,
+  defaultSimulatorPorts,
+  listenWarning,
+  SimulatorListenError,
+  viewPackages,
+} from "../sim/simulator-network.js";
 import type { StationView } from "../sim/station-tag-map-files.js";
-import { type CliCommand, type CliIo, exitCodes } from "./cli-command.js";
+import { type CliCommand, exitCodes } from "./cli-command.js";
+import { booleanFlag, CliUsageError, type Flag, integerFlag, numberFlag, parseFlags, stringFlag } from "./cli-flags.js";
 import { type StopWait, untilStopped } from "./cli-signals.js";
 
-const options = {
-  seed: { type: "string", default: "7" },
-  speedup: { type: "string", default: "1" },
-  "modbus-port": { type: "string", default: "5020" },
-  "opcua-port": { type: "string", default: "4840" },
-  "mqtt-port": { type: "string", default: "1884" },
-  historian: { type: "string", default: "./plantwire-sim.db" },
-  "no-modbus": { type: "boolean" },
-  "no-opcua": { type: "boolean" },
-  "no-mqtt": { type: "boolean" },
-  "no-sparkplug": { type: "boolean" },
-  "no-historian": { type: "boolean" },
-  "no-input": { type: "boolean" },
-  fault: { type: "string", multiple: true },
-  "fault-at": { type: "string", multiple: true },
-  "duration-ms": { type: "string" },
-  listen: { type: "string", default: defaultSimulatorHost },
-} as const;
+/** `--fault <fault>`, repeatable: each one checked against the station's faults as it is read. */
+const faultFlag: Flag<PumpFault[]> & { readonly default: PumpFault[] } = {
+  type: "string",
+  multiple: true,
+  default: [],
+  accepts: `one of ${pumpFaults.join(", ")}`,
+  read(text, flag) {
+    if (!isPumpFault(text)) {
+      throw new CliUsageError(`${flag} "${text}": unknown fault. Fix: give one of ${pumpFaults.join(", ")}.`);
+    }
+    return [text];
+  },
+};
+
+/** `--fault-at <fault>@<start>[-<end>]`, repeatable: the window, or the reason it cannot be one and how to write it. */
+const faultAtFlag: Flag<FaultWindow[]> & { readonly default: FaultWindow[] } = {
+  type: "string",
+  multiple: true,
+  default: [],
+  accepts: "<fault>@<seconds> or <fault>@<start>-<end>, such as cavitation@30",
+  read(text, flag) {
+    const window = parseFaultWindow(text);
+    if ("error" in window) throw new CliUsageError(`${flag} ${window.error}.`);
+    return [window];
+  },
+};
+
+/** `--listen <address>`: an IP address or a host name; the warning for one that is not loopback is printed later. */
+const listenFlag: Flag<string> & { readonly default: string } = {
+  type: "string",
+  default: defaultSimulatorHost,
+  accepts: "an IP address or a host name, such as 127.0.0.1",
+  read(text, flag) {
+    const host = text.trim();
+    if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) {
+      throw new CliUsageError(`${flag} "${text}": give an IP address or a host name, e.g. ${flag} 127.0.0.1.`);
+    }
+    return host;
+  },
+};
+
+const portFlag = (port: number) => integerFlag({ min: 0, max: 65_535, default: port });
+
+const flags = {
+  // Any safe integer, as before: the generator folds it to 32 bits, so the seed only has to be a whole number.
+  seed: integerFlag({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, default: 7 }),
+  // The model advances in steps of at most 1 s, so each 0.5 s tick costs speedup / 2 steps: past an hour a second the
+  // steps no longer fit in the tick and the simulator stops answering (a million took seconds a tick).
+  speedup: numberFlag({ min: 0.01, max: 3600, default: 1 }),
+  "modbus-port": portFlag(defaultSimulatorPorts.modbus),
+  "opcua-port": portFlag(defaultSimulatorPorts.opcua),
+  "mqtt-port": portFlag(defaultSimulatorPorts.mqtt),
+  historian: stringFlag({ default: "./plantwire-sim.db", nonBlank: true, hint: "./plantwire-sim.db" }),
+  "no-modbus": booleanFlag(),
+  "no-opcua": booleanFlag(),
+  "no-mqtt": booleanFlag(),
+  "no-sparkplug": booleanFlag(),
+  "no-historian": booleanFlag(),
+  "no-input": booleanFlag(),
+  fault: faultFlag,
+  "fault-at": faultAtFlag,
+  "duration-ms": integerFlag({ min: 1, max: 2 ** 31 - 1, unit: "ms" }),
+  listen: listenFlag,
+};
 
 const usage = `Usage: plantwire sim [--seed 7] [--speedup 1] [--modbus-port 5020] [--opcua-port 4840] [--mqtt-port 1884]
                      [--historian ./plantwire-sim.db] [--no-modbus] [--no-opcua] [--no-mqtt] [--no-sparkplug]
                      [--no-historian] [--fault <fault>]... [--fault-at <fault>@<seconds>[-<seconds>]]...
-                     [--no-input] [--duration-ms N] [--listen 127.0.0.1]
+                     [--no-input] [--duration-ms N] [--listen 127.0.0.1] [--verbose]
+  --seed N                      same seed, same plant: any whole number (default 7)
+  --speedup X                   simulated seconds per real second, from 0.01 to 3600 (default 1)
   --fault <fault>               switch a fault on from the start (repeatable)
   --fault-at <fault>@<s>        switch it on <s> seconds after start (repeatable)
   --fault-at <fault>@<s>-<e>    switch it on at <s> seconds and off again at <e>
                                 (real seconds after the simulator has started, whatever --speedup;
                                 e.g. --fault-at cavitation@30 --fault-at stuck-valve@60-120)
   --modbus-port, --opcua-port, --mqtt-port
-                                0 picks a free port
+                                a port from 0 to 65535; 0 picks a free port
+  --historian FILE              the SQLite historian file, kept after the simulator stops
+  --no-modbus, --no-opcua, --no-mqtt, --no-sparkplug, --no-historian
+                                leave that view out (--no-mqtt also leaves out Sparkplug B, which needs the broker)
   --no-input                    do not read typed commands (standard input is left alone)
-  --duration-ms N               stop after N milliseconds (default: run until Ctrl+C or SIGTERM)
+  --duration-ms N               stop after N milliseconds, from 1 to 2147483647 (default: run until Ctrl+C or SIGTERM)
   --listen <address>            the address every view listens on (default 127.0.0.1, this machine only);
                                 anything else, such as 0.0.0.0, lets other machines read and WRITE the station
                                 and prints a warning
+  --verbose                     debug logging for the whole process, as PLANTWIRE_LOG=debug
 Faults: ${pumpFaults.join(", ")}.
 While it runs in a terminal, type a command and Enter: "fault <name> on|off", "faults" (each fault, whether it
 is on, and the switches scheduled), "help", "quit". Standard input is not read when it is not a terminal or when
 the simulator starts in the terminal's background (&); --no-input never reads it.
-Serves on 127.0.0.1 only unless --listen says otherwise; Sparkplug B shares the MQTT broker (--no-mqtt turns both off). Writes to the speed
-setpoint (Modbus holding 0, OPC UA ns=1;s=PumpStation.speedSetpoint, Sparkplug DCMD speedSetpoint) change the
-process. Stops on Ctrl+C, SIGTERM, "quit", or after --duration-ms, and removes its temporary files.`;
-
-function usageError(io: CliIo, message: string): number {
-  io.err(`${message}\n\n${usage}\n`);
-  return exitCodes.usage;
-}
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; args: string[] }>>["values"];
-
-/** The numeric options, checked: the first problem as a message naming the flag and the fix, or the numbers. */
-function numbers(values: Values) {
-  const checks = {
-    seed: { valid: Number.isSafeInteger, want: "a whole number", example: "7" },
-    speedup: { valid: (n: number) => Number.isFinite(n) && n > 0, want: "a number above 0", example: "20" },
-    "modbus-port": { valid: isPort, want: "a port from 0 to 65535 (0 picks a free one)", example: "5020" },
-    "opcua-port": { valid: isPort, want: "a port from 0 to 65535 (0 picks a free one)", example: "4840" },
-    "mqtt-port": { valid: isPort, want: "a port from 0 to 65535 (0 picks a free one)", example: "1884" },
-    "duration-ms": {
-      valid: (n: number) => Number.isInteger(n) && n >= 1 && n <= 2 ** 31 - 1,
-      want: "a whole number of milliseconds from 1 to 2147483647",
-      example: "60000",
-    },
-  } as const;
-  const parsed: Partial<Record<keyof typeof checks, number>> = {};
-  for (const [flag, check] of Object.entries(checks) as [keyof typeof checks, (typeof checks)[keyof typeof checks]][]) {
-    const text = values[flag];
-    if (text === undefined) continue;
-    const value = text.trim() === "" ? Number.NaN : Number(text);
-    if (!check.valid(value))
-      return { error: `--${flag} "${text}": give ${check.want}, e.g. --${flag} ${check.example}` };
-    parsed[flag] = value;
-  }
-  return { parsed };
-}
+Serves on 127.0.0.1 only unless --listen says otherwise. Writes to the speed setpoint (Modbus holding 0,
+OPC UA ns=1;s=PumpStation.speedSetpoint, Sparkplug DCMD speedSetpoint) change the process. Stops on Ctrl+C,
+SIGTERM, a closed output, "quit", or after --duration-ms, and removes its temporary files.
+Exit codes: 0 after a clean stop, 1 when it cannot start (a port taken, packages missing; all of them are named),
+2 for a wrong command line.`;
 
 /** The other way out when packages are missing: the flags that leave out the views needing them. */
 function withoutViews(missing: readonly string[]): string {
@@ -99,39 +126,15 @@ function withoutViews(missing: readonly string[]): string {
   return `Or start without the views that need them: plantwire sim ${flags.join(" ")}`;
 }
 
-function isPort(value: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value <= 65535;
-}
-
 export const simCommand: CliCommand = {
   name: "sim",
   summary: "Run the plant simulator: a pumping station over Modbus, OPC UA, MQTT, Sparkplug B and a SQLite historian",
   usage,
   async run(args, io) {
-    let values: Values;
-    try {
-      ({ values } = parseArgs({ args: [...args], options }));
-    } catch (error) {
-      return usageError(io, (error as Error).message);
-    }
-    for (const fault of values.fault ?? []) {
-      if (!isPumpFault(fault)) {
-        return usageError(io, `--fault "${fault}": unknown fault; use one of: ${pumpFaults.join(", ")}`);
-      }
-    }
-    const windows: FaultWindow[] = [];
-    for (const text of values["fault-at"] ?? []) {
-      const window = parseFaultWindow(text);
-      if ("error" in window) return usageError(io, `--fault-at ${window.error}`);
-      windows.push(window);
-    }
-    const checked = numbers(values);
-    if (checked.error !== undefined) return usageError(io, checked.error);
-    const number = checked.parsed;
-    const host = values.listen.trim();
-    if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) {
-      return usageError(io, `--listen "${values.listen}": give an IP address or a host name, e.g. --listen 127.0.0.1`);
-    }
+    // A wrong command line throws a CliUsageError here, before anything starts: runCli prints it with the usage, exit 2.
+    const { values } = parseFlags(args, flags);
+    const windows = values["fault-at"];
+    const host = values.listen;
 
     const { startPlantSimulator } = await import("../sim/plant-simulator.js");
     const { stationSparkplugDevice, stationSparkplugGroup, stationSparkplugNode } = await import(
@@ -149,16 +152,16 @@ export const simCommand: CliCommand = {
     // Ctrl+C, SIGTERM (systemd, containers, kill) and a closed output all stop it the same graceful way, also while
     // the views are still starting (OPC UA takes a while): it then stops as soon as they are up, and cleans up.
     const signals: StopWait = untilStopped();
-    void signals.stopped.then(() => stop());
+    void signals.stopped;
     let simulator: Awaited<ReturnType<typeof startPlantSimulator>>;
     try {
       simulator = await startPlantSimulator({
-        seed: number.seed,
-        speedup: number.speedup,
+        seed: values.seed,
+        speedup: values.speedup,
         host,
-        modbus: values["no-modbus"] ? false : { port: number["modbus-port"] },
-        opcua: values["no-opcua"] ? false : { port: number["opcua-port"] },
-        mqtt: values["no-mqtt"] ? false : { port: number["mqtt-port"] },
+        modbus: values["no-modbus"] ? false : { port: values["modbus-port"] },
+        opcua: values["no-opcua"] ? false : { port: values["opcua-port"] },
+        mqtt: values["no-mqtt"] ? false : { port: values["mqtt-port"] },
         sparkplug: !values["no-sparkplug"],
         historian: values["no-historian"] ? false : { file: values.historian },
       });
@@ -186,14 +189,14 @@ export const simCommand: CliCommand = {
     let commands: SimulatorConsole | undefined;
     let duration: NodeJS.Timeout | undefined;
     try {
-      for (const fault of values.fault ?? []) await setFault(fault as PumpFault, true);
+      for (const fault of values.fault) await setFault(fault, true);
       io.out("plantwire simulator: a pumping station (simulated, not a plant)\n");
       const sparkplugIds = `group ${stationSparkplugGroup}, edge node ${stationSparkplugNode}, device ${stationSparkplugDevice}`;
       for (const [protocol, url] of Object.entries(simulator.urls)) {
         io.out(`  ${protocol.padEnd(9)} ${url}${protocol === "sparkplug" ? ` (${sparkplugIds})` : ""}\n`);
       }
       io.out(`  tag maps  ${dirname(stationTagMapFile("modbus"))}\n`);
-      if (values.fault?.length) io.out(`  faults    ${values.fault.join(", ")}\n`);
+      if (values.fault.length > 0) io.out(`  faults    ${values.fault.join(", ")}\n`);
       if (windows.length > 0) io.out(`  schedule  ${windows.map(describeFaultWindow).join("; ")} (seconds from now)\n`);
 
       schedule = scheduleFaults(windows, setFault, (change, error) => {
@@ -216,7 +219,7 @@ export const simCommand: CliCommand = {
         });
         io.out(`${simulatorConsoleHint}\n`);
       }
-      if (number["duration-ms"] !== undefined) duration = setTimeout(stop, number["duration-ms"]);
+      if (values["duration-ms"] !== undefined) duration = setTimeout(stop, values["duration-ms"]);
       await stopped;
     } finally {
       signals.cancel();

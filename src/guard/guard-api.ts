@@ -81,6 +81,11 @@ export interface DecideOptions {
   /** The digest of the proposal as shown to the person; when given, it must match. */
   digest?: string;
   /**
+   * Why, in the person's words: kept in the decision's audit record (an approval's too), trimmed and capped at 2000
+   * characters. Untrusted text: shown escaped, never acted on.
+   */
+  reason?: string;
+  /**
    * The logged-in person behind the decision (the guard's `loginDecisions` door): through which door, the login
    * (which must equal `by`) and the client address. Recorded in the audit as the decider's identity.
    */

@@ -62,6 +62,20 @@ export interface Decider {
   ): Promise<Proposal>;
 }
 
+/** The most of a decision's reason the audit keeps, in characters. */
+export const maxDecisionReason = 2000;
+
+/** A decision's reason as recorded: text only (anything else is dropped), trimmed, capped; blank is none. */
+export function decisionReason(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  // Capped by characters, not UTF-16 units, so a cut never leaves half of an emoji in the record.
+  const text = Array.from(value.slice(0, maxDecisionReason * 2).trim())
+    .slice(0, maxDecisionReason)
+    .join("")
+    .trim();
+  return text || undefined;
+}
+
 /** A name as a person is told apart: compatibility-normalised, case-folded, without invisible or format characters. */
 function personKey(name: string): string {
   return name
@@ -112,7 +126,11 @@ export function createDecider<TTags extends TagDefinitions>(parts: DeciderParts<
 
   return {
     refuse,
-    async apply(proposal, decision, time, started = () => {}) {
+    async apply(proposal, given, time, started = () => {}) {
+      // The reason is a person's or a client's own words (untrusted): kept as a capped note, never acted on.
+      const { reason: givenReason, ...rest } = given;
+      const reason = decisionReason(givenReason);
+      const decision: Decision = reason ? { ...rest, reason } : rest;
       if (parts.isClosed()) refused(proposal, decision, "guard-closed", "the write guard is closed");
       if (proposal.state !== "pending") {
         const who = proposal.decidedBy ? ` by ${proposal.decidedBy}` : "";

@@ -61,6 +61,8 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
   // A person's pause outlasts whatever runs report; only resume() ends it.
   let pausedBy: string | undefined;
   let lastRunAt: number | undefined;
+  /** When the trigger last said it will fire next; event-driven triggers never say. */
+  let nextRunAt: number | undefined;
   let lastError: string | undefined;
   let lastRunFailed = false;
   let stopTrigger: (() => Promise<void>) | undefined;
@@ -183,7 +185,12 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
       if (status.state !== "stopped") return;
       status = pausedBy !== undefined ? { state: "paused", reason: `paused by ${pausedBy}` } : { state: "idle" };
       controller = new AbortController();
-      stopTrigger = await options.trigger.start({ plant, clock, fire, onError });
+      nextRunAt = undefined;
+      const schedule = (at: number | undefined) => {
+        // A trigger stopping late must not leave a next run on a stopped loop.
+        if (status.state !== "stopped") nextRunAt = typeof at === "number" && Number.isFinite(at) ? at : undefined;
+      };
+      stopTrigger = await options.trigger.start({ plant, clock, fire, onError, schedule });
     },
     trigger(cause = {}) {
       fire({ kind: "event", trigger: "manual", time: now(), ...cause } as TriggerCause<TTags>);
@@ -191,6 +198,7 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
     async stop({ abandonAfterMs = 10_000 } = {}) {
       if (status.state === "stopped") return;
       status = { state: "stopped" };
+      nextRunAt = undefined;
       queue.length = 0;
       const stopping = stopTrigger;
       stopTrigger = undefined;
@@ -230,6 +238,8 @@ export function createLoop<TTags extends TagDefinitions>(plant: Plant<TTags>, op
         ...(status.reason ? { reason: status.reason } : {}),
         trigger: options.trigger.description,
         ...(lastRunAt !== undefined ? { lastRunAt } : {}),
+        // A paused loop runs nothing when its trigger fires: it has no next run to show.
+        ...(nextRunAt !== undefined && status.state !== "paused" && status.state !== "stopped" ? { nextRunAt } : {}),
         lastRunFailed,
         ...(lastError !== undefined ? { lastError } : {}),
         ...(pausedBy !== undefined ? { pausedBy } : {}),

@@ -2,16 +2,17 @@
  * What makes a loop run: a period, a cron schedule, a change past a deadband, an event, a tag entering a state,
  * or any of several. The model is called when something happens, not every second.
  */
-import { ConfigError } from "../errors.js";
 import type { Plant, TagChange } from "../plant.js";
 import type { TimedSample } from "../sample.js";
 import { absoluteDeadband, type TagDefinitions, type TagName, type TagValue } from "../tags.js";
 import type { LoopClock } from "./loop-clock.js";
 
+export { cron, every, parseDuration } from "./loop-timed-triggers.js";
+
 /** Why a run started. */
 export interface TriggerCause<TTags extends TagDefinitions = TagDefinitions> {
   readonly kind: "interval" | "cron" | "change" | "event" | "state";
-  /** Which trigger, in words, e.g. "every 10 s" or "change of pressure, vibration". */
+  /** Which trigger, in words, e.g. "every 10 s" or "on change of pressure, vibration". */
   readonly trigger: string;
   readonly time: number;
   /** The changes that caused it (change and state triggers). */
@@ -27,6 +28,12 @@ export interface TriggerContext<TTags extends TagDefinitions> {
   readonly clock: LoopClock;
   fire(cause: TriggerCause<TTags>): void;
   onError(error: unknown): void;
+  /**
+   * Tells the loop when this trigger will next fire (ms since the epoch, on the loop's clock; cron on the wall clock),
+   * or `undefined` when it cannot say. Timed triggers call it when they start and after each firing; event-driven ones
+   * (a change, a state, an outside event) never do: their next run is whenever the plant or the event says.
+   */
+  schedule?(nextAt: number | undefined): void;
 }
 
 /** A trigger: started with its loop, stopped with it. */
@@ -34,65 +41,6 @@ export interface Trigger<TTags extends TagDefinitions = TagDefinitions> {
   readonly description: string;
   /** Starts watching; resolves with a function that stops it. */
   start(context: TriggerContext<TTags>): Promise<() => Promise<void>>;
-}
-
-const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds from a number of ms or a text like "500ms", "10s", "5m", "1h". */
-export function parseDuration(value: number | string, field = "interval"): number {
-  if (typeof value === "number" && Number.isFinite(value) && value > 0) return value;
-  const match = typeof value === "string" ? /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(value.trim()) : null;
-  if (!match) {
-    throw new ConfigError([
-      { path: field, message: `"${String(value)}" is not a duration`, fix: 'write e.g. 10000, "10s", "5m" or "1h"' },
-    ]);
-  }
-  return Number(match[1]) * (units[match[2] as string] as number);
-}
-
-/** Runs every `interval` (ms or "10s"). */
-export function every<TTags extends TagDefinitions = TagDefinitions>(interval: number | string): Trigger<TTags> {
-  const ms = parseDuration(interval);
-  const description = `every ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`;
-  return {
-    description,
-    async start({ clock, fire }) {
-      const stop = clock.repeat(ms, () => fire({ kind: "interval", trigger: description, time: clock.now() }));
-      return async () => stop();
-    },
-  };
-}
-
-/**
- * Runs on a cron schedule, e.g. "0 6,14,22 * * *" for each shift change (croner; seconds field optional).
- * It follows the wall clock whatever clock the loop is given.
- */
-export function cron<TTags extends TagDefinitions = TagDefinitions>(
-  expression: string,
-  options: { timezone?: string } = {},
-): Trigger<TTags> {
-  const description = `cron "${expression}"`;
-  return {
-    description,
-    async start({ fire }) {
-      const { Cron } = await import("croner");
-      let job: InstanceType<typeof Cron>;
-      try {
-        job = new Cron(expression, { ...(options.timezone ? { timezone: options.timezone } : {}) }, () =>
-          fire({ kind: "cron", trigger: description, time: Date.now() }),
-        );
-      } catch (error) {
-        throw new ConfigError([
-          {
-            path: "cron",
-            message: `"${expression}" is not a cron expression (${(error as Error).message})`,
-            fix: 'write e.g. "*/5 * * * *" (every 5 minutes)',
-          },
-        ]);
-      }
-      return async () => job.stop();
-    },
-  };
 }
 
 /** Options of {@link onChange}. */
@@ -125,7 +73,8 @@ export function onChange<TTags extends TagDefinitions>(
   tags: readonly TagName<TTags>[],
   options: OnChangeOptions<NoInfer<TTags>> = {},
 ): Trigger<TTags> {
-  const description = `change of ${tags.join(", ")}`;
+  // Event-driven: it never schedules a next run; its description says what it waits for.
+  const description = `on change of ${tags.join(", ")}`;
   const holdMs = options.holdMs ?? 0;
   const triggerDeadband = (name: TagName<TTags>): number | undefined =>
     typeof options.deadband === "number" ? options.deadband : options.deadband?.[name];
@@ -201,7 +150,7 @@ export function onChange<TTags extends TagDefinitions>(
 
 /** Options of {@link whenTag}. */
 export interface WhenTagOptions {
-  /** In words, for status and the audit. @default "<tag> enters its state" */
+  /** In words, for status and the audit. @default "when <tag> enters its state" */
   description?: string;
   /**
    * After the tag leaves the state, it must stay out this long before entering it again runs the loop: a
@@ -220,7 +169,7 @@ export function whenTag<TTags extends TagDefinitions, K extends TagName<TTags>>(
   options: string | WhenTagOptions = {},
 ): Trigger<TTags> {
   const settings = typeof options === "string" ? { description: options } : options;
-  const description = settings.description ?? `${tag} enters its state`;
+  const description = settings.description ?? `when ${tag} enters its state`;
   const rearmMs = settings.rearmMs ?? 0;
   return {
     description,
@@ -270,12 +219,22 @@ export function onEvent<TTags extends TagDefinitions = TagDefinitions>(
   };
 }
 
-/** Runs when any of the triggers fires. */
+/** Runs when any of the triggers fires; its next run is the earliest its timed triggers say. */
 export function anyOf<TTags extends TagDefinitions>(...triggers: Trigger<TTags>[]): Trigger<TTags> {
   return {
     description: triggers.map((trigger) => trigger.description).join(" or "),
     async start(context) {
-      const stops = await Promise.all(triggers.map((trigger) => trigger.start(context)));
+      const nextAt: (number | undefined)[] = triggers.map(() => undefined);
+      const schedule = (index: number, at: number | undefined) => {
+        nextAt[index] = at;
+        const known = nextAt.filter((time): time is number => time !== undefined);
+        context.schedule?.(known.length > 0 ? Math.min(...known) : undefined);
+      };
+      const stops = await Promise.all(
+        triggers.map((trigger, index) =>
+          trigger.start({ ...context, schedule: (at: number | undefined) => schedule(index, at) }),
+        ),
+      );
       return async () => {
         await Promise.all(stops.map((stop) => stop()));
       };

@@ -91,9 +91,15 @@ export interface LoopReport {
   readonly name: string;
   readonly state: LoopStatus["state"];
   readonly reason?: string;
-  /** The trigger in words, e.g. "change of pressure, vibration". */
+  /** The trigger in words, e.g. "every 10 s" or "on change of pressure, vibration". */
   readonly trigger: string;
   readonly lastRunAt?: number;
+  /**
+   * When the trigger will next fire (ms since the epoch): a period or cron schedule knows, an `anyOf` says its earliest
+   * timed trigger. Absent for an event-driven trigger (a change, a state, an outside event), and while the loop is
+   * paused or stopped.
+   */
+  readonly nextRunAt?: number;
   /** True when the last run threw (see lastError). */
   readonly lastRunFailed: boolean;
   readonly lastError?: string;

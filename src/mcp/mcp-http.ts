@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { MissingDependencyError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { loadOptionalDependency } from "../optional-dependency.js";
 import { sendError } from "../serve/auth/auth-http.js";
@@ -141,7 +142,14 @@ export function createMcpMount(options: McpMountOptions): McpMount {
         sendError(response, 400, "bad-request", "no MCP session", "begin with an initialize request (POST)");
         return true;
       }
-      await open(request, response, person.user, rolePermissions[person.role].includes("propose"));
+      try {
+        await open(request, response, person.user, rolePermissions[person.role].includes("propose"));
+      } catch (error) {
+        if (!MissingDependencyError.isInstance(error) || response.headersSent) throw error;
+        // The console and API run without the SDK; only /mcp needs it, and says what to install.
+        options.logger.warn(`[plantwire serve] /mcp: ${error.message}`);
+        sendError(response, 501, "missing-dependency", error.message, error.install);
+      }
       return true;
     },
     async close() {

@@ -3,8 +3,14 @@
  * per client per minute, and the client's self-given name made safe for a proposal's source.
  */
 
+/** Counts calls per key (a person and client) over a sliding minute. */
+export interface RateLimiter {
+  /** Seconds to wait when `key` is over its limit, else 0 (and the call is counted). */
+  take(key: string): number;
+}
+
 /** Calls per client per minute: a sliding minute, shared by every session of one client and person. */
-export function createRateLimiter(perMinute: () => number, now: () => number = Date.now) {
+export function createRateLimiter(perMinute: () => number, now: () => number = Date.now): RateLimiter {
   const calls = new Map<string, number[]>();
   return {
     /** Seconds to wait when `key` is over its limit, else 0 (and the call is counted). */

@@ -10,7 +10,7 @@ import { encodeSnapshot } from "../context/context-snapshot.js";
 import { quoteUntrusted } from "../context/context-text.js";
 import { loadOptionalDependency, requireOptionalDependencies } from "../optional-dependency.js";
 import { tagView } from "../serve/serve-views.js";
-import { type createRateLimiter, sourceOf } from "./mcp-limits.js";
+import { type RateLimiter, sourceOf } from "./mcp-limits.js";
 import { type McpCaller, type McpPlantAccess, mcpTools, proposeNotAllowed } from "./mcp-tools.js";
 import { assistantSnapshot, assistantTags } from "./mcp-view.js";
 
@@ -33,7 +33,7 @@ export async function loadMcpSdk(): Promise<{ mcp: McpModule; types: TypesModule
 export interface PlantMcpServerOptions {
   readonly access: McpPlantAccess;
   readonly caller: McpCaller;
-  readonly limiter: ReturnType<typeof createRateLimiter>;
+  readonly limiter: RateLimiter;
   readonly version: string;
 }
 

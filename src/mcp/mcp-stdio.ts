@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { proposerOnly } from "../guard/proposer-only.js";
 import { createGuard, type WriteGuard } from "../guard/write-guard.js";
 import type { Logger } from "../logger.js";
+import { loadOptionalDependency } from "../optional-dependency.js";
 import { operatingSystemUser } from "../os-user.js";
 import { createPlant } from "../plant.js";
 import { type Role, rolePermissions } from "../serve/auth/auth-types.js";
@@ -58,7 +59,9 @@ export async function runStdioServer(options: StdioServerOptions): Promise<void>
   const { logger } = options;
   const env = options.env ?? process.env;
   await loadMcpSdk(); // a missing SDK is named before any device is opened
-  const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
+  const { StdioServerTransport } = await loadOptionalDependency<
+    typeof import("@modelcontextprotocol/sdk/server/stdio.js")
+  >("@modelcontextprotocol/sdk/server/stdio.js", "plantwire mcp", { namespace: true });
   const site = await loadSite(options.siteFile);
   const settings = site.mcp ?? defaultMcpSettings(site.tags);
   const guardSettings = siteDefaults(site).guard;

@@ -138,6 +138,7 @@ export interface LoopView {
   /** The trigger's description, e.g. "onChange(pressure)". */
   readonly trigger: string;
   readonly lastRunAt?: number;
+  /** When its trigger will next fire (a period or cron schedule); absent when event-driven, paused or stopped. */
   readonly nextRunAt?: number;
   /** The model budget: tokens used in the current window and its limit. */
   readonly budget?: { readonly used: number; readonly limit: number };

@@ -201,11 +201,10 @@ async function decide(
     client: person.client,
   };
   try {
-    const options = { by: person.user, digest, identity };
+    // The person's reason goes with either decision into the audit record (the guard trims and caps it).
+    const options = { by: person.user, digest, identity, ...(reason ? { reason } : {}) };
     const proposal =
-      decision === "approve"
-        ? await runtime.guard.approve(id, options)
-        : await runtime.guard.reject(id, { ...options, ...(reason ? { reason } : {}) });
+      decision === "approve" ? await runtime.guard.approve(id, options) : await runtime.guard.reject(id, options);
     runtime.noteProposal(proposal.id);
     sendJson(response, 200, viewOf(runtime, proposal));
   } catch (error) {

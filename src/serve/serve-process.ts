@@ -22,6 +22,7 @@ import { handleApi } from "./serve-api.js";
 import { feedChanges } from "./serve-changes.js";
 import { announceServe, withdrawServe } from "./serve-discovery.js";
 import { createEventHub } from "./serve-events.js";
+import { checkServeState } from "./serve-preflight.js";
 import { loadSiteParts } from "./serve-reload.js";
 import { sampleView } from "./serve-views.js";
 import { type SiteRuntime, startSiteRuntime } from "./site-runtime.js";
@@ -65,6 +66,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const logger = resolveLogger(options.logger);
   const { site, loopsFactory } = await loadSiteParts(options.siteFile);
   const settings: SiteServeSettings = siteDefaults(site).serve;
+  // Every wrong state path and a missing users file named with its fix, before anything connects or is created.
+  checkServeState(options.siteFile, siteDefaults(site).guard, settings);
   const listen = parseListen(options.listen ?? settings.listen);
   const tls = settings.tls ? { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } : undefined;
   const hub = createEventHub();

@@ -115,6 +115,10 @@ export function loopView(report: LoopReport): LoopView {
     state,
     trigger: report.trigger,
     ...(report.lastRunAt !== undefined ? { lastRunAt: report.lastRunAt } : {}),
+    // Absent for event-driven triggers and for paused or stopped loops (the report leaves it out).
+    ...(report.nextRunAt !== undefined && state !== "paused" && state !== "stopped"
+      ? { nextRunAt: report.nextRunAt }
+      : {}),
     ...(report.budget ? { budget: { used: report.budget.used, limit: report.budget.limit } } : {}),
     modelCalls: report.modelCalls,
     tokens: report.tokens,

@@ -3,6 +3,8 @@
  * device, with its audit and approvals folder, and the login door for decisions made in the console or by token), and
  * its loops, which get a proposer-only view of the guard. A reload builds a new runtime and closes the old one.
  */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { AuditLog } from "../audit/audit-log.js";
 import { PlantwireError } from "../errors.js";
 import type { Proposal } from "../guard/guard-types.js";
@@ -66,7 +68,9 @@ export async function startSiteRuntime(site: Site, options: SiteRuntimeOptions):
     }
   };
   try {
-    // The server opens the audit itself so that logins, logouts and refused requests go into the same chain.
+    // The server opens the audit itself so that logins, logouts and refused requests go into the same chain. A fresh
+    // site folder has no state folder yet: make the audit's folder (not the file: the audit creates that itself).
+    mkdirSync(dirname(guardSettings.audit), { recursive: true, mode: 0o750 });
     const audit = AuditLog.open(guardSettings.audit);
     closers.push(() => audit.close());
     const guard = createGuard({

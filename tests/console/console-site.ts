@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { addUserToFile } from "../../src/serve/auth/users-changes.js";
+import { addToken, addUserToFile } from "../../src/serve/auth/users-changes.js";
+import { readUsersFile, writeUsersFile } from "../../src/serve/auth/users-file.js";
 import { type PlantSimulator, startPlantSimulator } from "../../src/sim/plant-simulator.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -22,7 +23,20 @@ export const people = {
   viewer: { name: "vic", role: "viewer", password: "vic-viewer-pass-12" },
   engineer: { name: "eve", role: "engineer", password: "eve-engineer-pass-1" },
   throttled: { name: "tom", role: "operator", password: "tom-operator-pass-1" },
+  /** A second operator, for two-person tags. */
+  second: { name: "bob", role: "operator", password: "bob-operator-pass-1" },
+  /** The person an MCP client proposes for, with an API token (see `ServedSite.tokens`). */
+  assistant: { name: "ash", role: "assistant", password: "ash-assistant-pass-1" },
 } as const;
+
+/** How the test site differs from the example. */
+export interface ServedSiteOptions {
+  readonly speedup?: number;
+  /** false: no loops module, so only the test proposes. */
+  readonly loops?: boolean;
+  /** Another write policy for the speed setpoint, e.g. with `approvals: 2`. */
+  readonly writePolicy?: string;
+}
 
 /** A running served site. */
 export interface ServedSite {
@@ -30,6 +44,8 @@ export interface ServedSite {
   readonly url: string;
   readonly simulator: PlantSimulator;
   readonly folder: string;
+  /** An API token for each person, by name (the assistant's is what an MCP client sends). */
+  readonly tokens: Readonly<Record<string, string>>;
   /** What serve printed so far (for failure messages). */
   output(): string;
   /** Stops serve (SIGTERM), then the simulator, and removes the folder. */
@@ -41,16 +57,25 @@ export interface ServedSite {
  * the example keeps them (the loops import "plantwire", resolved from the repository), and the audit, approvals and
  * users file in the temp folder.
  */
-function siteText(text: string, simulator: PlantSimulator): string {
-  let site = text;
+function siteText(text: string, simulator: PlantSimulator, options: ServedSiteOptions, folder: string): string {
+  let site = options.loops === false ? text.replace(/^loops:.*$/m, "") : text;
   for (const [protocol, url] of Object.entries(simulator.urls)) {
     const scheme = protocol === "modbus" ? "modbus\\+tcp" : protocol === "opcua" ? "opc\\.tcp" : protocol;
     if (url) site = site.replace(new RegExp(`${scheme}://127\\.0\\.0\\.1:\\d+`, "g"), url);
   }
-  return site.replace(
+  site = site.replace(
     /^(tags|loops):\s*(\S+)\s*$/gm,
     (_, field: string, path: string) => `${field}: ${resolve(example, path)}`,
   );
+  if (!options.writePolicy) return site;
+  // The station's tag map with another write policy for the speed setpoint, in the temp folder.
+  const tagMap = /^tags:\s*(\S+)\s*$/m.exec(site)?.[1] ?? "";
+  const policy = "write: { range: [ 600, 1500 ], maxStep: 100, minIntervalMs: 10000, approval: required }";
+  const original = readFileSync(tagMap, "utf8");
+  if (!original.includes(policy)) throw new Error("the station's tag map changed: update console-site.ts");
+  const tags = join(folder, "tags.yaml");
+  writeFileSync(tags, original.replace(policy, `write: ${options.writePolicy}`));
+  return site.replace(/^tags:.*$/m, `tags: ${tags}`);
 }
 
 /** Waits for serve's "listening on <url>" line, then for /healthz to answer; fails with its output if it exits. */
@@ -72,7 +97,7 @@ async function waitForServe(child: ChildProcess, output: () => string): Promise<
 }
 
 /** Starts the simulator and `plantwire serve` on the example site. */
-export async function startServedSite(options: { speedup?: number } = {}): Promise<ServedSite> {
+export async function startServedSite(options: ServedSiteOptions = {}): Promise<ServedSite> {
   const folder = mkdtempSync(join(tmpdir(), "plantwire-console-"));
   const simulator = await startPlantSimulator({
     modbus: { port: 0 },
@@ -96,7 +121,7 @@ export async function startServedSite(options: { speedup?: number } = {}): Promi
   };
   try {
     const siteFile = join(folder, "site.yaml");
-    writeFileSync(siteFile, siteText(readFileSync(join(example, "site.yaml"), "utf8"), simulator));
+    writeFileSync(siteFile, siteText(readFileSync(join(example, "site.yaml"), "utf8"), simulator, options, folder));
     // Where the example keeps its state (audit, approvals, users), made in the temp folder.
     const settings = parse(readFileSync(siteFile, "utf8")) as {
       guard?: { audit?: string };
@@ -110,6 +135,14 @@ export async function startServedSite(options: { speedup?: number } = {}): Promi
     for (const person of Object.values(people)) {
       await addUserToFile(users, { ...person, scrypt: { N: 2 ** 10, r: 8, p: 1 } });
     }
+    let content = readUsersFile(users);
+    const tokens: Record<string, string> = {};
+    for (const person of Object.values(people)) {
+      const made = addToken(content, person.name, "tests");
+      content = made.content;
+      tokens[person.name] = made.token;
+    }
+    writeUsersFile(users, content);
     child = spawn(process.execPath, ["--import", "tsx", bin, "serve", "--site", siteFile, "--listen", "127.0.0.1:0"], {
       // From the repository, where tsx maps "plantwire" (imported by the loops module) to the sources.
       cwd: root,
@@ -123,7 +156,7 @@ export async function startServedSite(options: { speedup?: number } = {}): Promi
       log += chunk.toString("utf8");
     });
     const url = await waitForServe(child, () => log);
-    return { url, simulator, folder, output: () => log, stop };
+    return { url, simulator, folder, tokens, output: () => log, stop };
   } catch (error) {
     await stop();
     throw error;

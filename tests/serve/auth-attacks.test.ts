@@ -96,7 +96,8 @@ describe("login throttle bypasses", { timeout: 60_000 }, () => {
     }));
     writeUsersFile(h.file, { ...content, users: [...content.users, slow, ...probes] });
     // Four wrong passwords for ada, each from its own address so only ada's own count grows.
-    for (let i = 1; i <= 4; i += 1) expect((await attempt(h, "ada", "wrong guess", `127.0.0.${10 + i}`)).status).toBe(401);
+    for (let i = 1; i <= 4; i += 1)
+      expect((await attempt(h, "ada", "wrong guess", `127.0.0.${10 + i}`)).status).toBe(401);
     let busyDone = true;
     let busy: Promise<Answer> = Promise.resolve({ status: 0, body: {}, setCookie: "" });
     let saturated = false;
@@ -192,7 +193,7 @@ describe("CSRF and sessions", () => {
   it("no method override, query or content type lets a cookie session change state without the CSRF token", async () => {
     const h = await start();
     const { cookie, csrf } = await login(h, "eng", passwords.eng);
-    const forged = [
+    const forged: { path: string; headers: Record<string, string> }[] = [
       { path: "/api/site/reload", headers: { "x-http-method-override": "GET" } },
       { path: "/api/site/reload?_method=GET", headers: {} },
       { path: "/api/site/reload", headers: { "content-type": "text/plain" } },
@@ -242,6 +243,44 @@ describe("CSRF and sessions", () => {
       const answer = await send(h, "/api/snapshot", { method: "GET", headers: { authorization, cookie } });
       expect(answer.status, authorization).toBe(401);
     }
+  });
+});
+
+describe("audit flooding", { timeout: 60_000 }, () => {
+  it("records refused tokens and throttled logins once a minute per client, counting the rest", async () => {
+    const h = await start();
+    const bogus = (from: string) =>
+      send(h, "/api/snapshot", { method: "GET", headers: { authorization: `Bearer pwt_${"x".repeat(43)}` }, from });
+    for (let i = 0; i < 30; i += 1) expect((await bogus("127.0.4.1")).status).toBe(401);
+    expect((await bogus("127.0.4.2")).status).toBe(401);
+    const refused = () => h.events.filter((event) => event.type === "token-refused");
+    expect(refused()).toEqual([
+      { type: "token-refused", client: "127.0.4.1", reason: "unknown" },
+      { type: "token-refused", client: "127.0.4.2", reason: "unknown" },
+    ]);
+    h.advance(61_000);
+    await bogus("127.0.4.1");
+    expect(refused()[2]).toEqual({ type: "token-refused", client: "127.0.4.1", reason: "unknown", suppressed: 29 });
+    // Five wrong passwords are each recorded; the throttled flood after them is one record.
+    for (let i = 0; i < 5; i += 1) await attempt(h, "ada", "wrong guess", "127.0.4.3");
+    for (let i = 0; i < 20; i += 1) expect((await attempt(h, "ada", "wrong guess", "127.0.4.3")).status).toBe(429);
+    const logins = h.events.filter((event) => event.type === "login");
+    expect(logins.filter((event) => event.type === "login" && event.outcome === "failed")).toHaveLength(5);
+    expect(logins.filter((event) => event.type === "login" && event.outcome === "throttled")).toHaveLength(1);
+  });
+});
+
+describe("passwords", () => {
+  it("logs in with every password `users add` accepts, counted in characters (an emoji is one)", async () => {
+    const h = await start();
+    const password = "\u{1F511}".repeat(700); // 700 characters, 1400 UTF-16 units: within the 1024 allowed
+    writeUsersFile(
+      h.file,
+      await addUser(readUsersFile(h.file), { name: "kim", role: "viewer", password, scrypt: { N: 1024, r: 8, p: 1 } }),
+    );
+    const answer = await send(h, "/api/login", { headers: json, body: JSON.stringify({ user: "kim", password }) });
+    expect(answer.status).toBe(200);
+    expect(answer.body.user).toBe("kim");
   });
 });
 
@@ -315,7 +354,9 @@ describe("users files that attack the reader", { timeout: 60_000 }, () => {
     if (process.platform === "win32") return;
     const file = join(mkdtempSync(join(folder, "fifo-")), "users.json");
     await new Promise<void>((resolve, reject) =>
-      spawn("mkfifo", ["-m", "600", file]).on("close", (code) => (code === 0 ? resolve() : reject(new Error("mkfifo")))),
+      spawn("mkfifo", ["-m", "600", file]).on("close", (code) =>
+        code === 0 ? resolve() : reject(new Error("mkfifo")),
+      ),
     );
     const root = fileURLToPath(new URL("../..", import.meta.url));
     const bin = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url));

@@ -1,23 +1,33 @@
 /**
  * `plantwire sim` switching faults while it runs: at times given with --fault-at, and by commands typed on its input,
- * seen by a client of the Modbus view; bad options are usage errors that name the flag; input that is already closed
- * is left alone.
+ * seen by a client of the Modbus view; its flags go through the shared parser, so a bad one is a usage error (exit 2)
+ * that names the flag and what it accepts, and --verbose is taken as by every command; input that is already closed
+ * is left alone; SIGINT and a closed output stop the real process as SIGTERM does.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createPlant } from "plantwire";
 import { modbus } from "plantwire/modbus";
 import { waitFor } from "plantwire/testing";
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { simCommand } from "../../src/cli/sim-command.js";
 import { modbusStationTags } from "../../src/sim/station-views.js";
 import { captureIo } from "../support/capture-io.js";
+import { type CliChild, startCli } from "../support/cli-child.js";
 
 /** Only the Modbus view, on a free port: quick to start, nothing written to disk. */
 const modbusOnly = ["--modbus-port", "0", "--no-opcua", "--no-mqtt", "--no-historian"];
+
+const scratch = mkdtempSync(join(tmpdir(), "plantwire-sim-command-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+/** Every simulator process started, killed after its test even when the test failed before it stopped. */
+const children: CliChild[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill();
+});
 
 /** A captured io whose input a test writes lines to. */
 function consoleIo() {
@@ -110,8 +120,17 @@ describe("plantwire sim, faults while running", () => {
     expect(io.stdout).toContain('"fault <name> on|off", "faults"');
   });
 
-  it("rejects bad options with a usage error that names the flag and the fix", async () => {
-    const historian = join(mkdtempSync(join(tmpdir(), "plantwire-sim-usage-")), "historian.db");
+  it("takes --verbose, as every command does, and runs", async () => {
+    const io = Object.assign(captureIo(), { input: closedInput() });
+    const code = await runCli(["sim", ...modbusOnly, "--verbose", "--duration-ms", "300"], io);
+    expect(code, io.stderr).toBe(0);
+    expect(io.stdout).toMatch(/modbus\s+modbus\+tcp:\/\/127\.0\.0\.1:\d+/);
+    expect(io.stdout.endsWith("simulator stopped\n")).toBe(true);
+  });
+
+  it("rejects bad options with a usage error that names the flag and the fix, before anything starts", async () => {
+    const historian = join(scratch, "historian.db");
+    const faults = "bearing-wear, cavitation, sensor-drift, stuck-valve, comms-loss";
     const cases: [args: string[], says: string][] = [
       [["--fault-at", "cavitation"], '--fault-at "cavitation" has no time; write <fault>@<seconds>'],
       [["--fault-at", "meteor@3"], '--fault-at "meteor@3" names an unknown fault "meteor"; use one of: bearing-wear'],
@@ -119,22 +138,88 @@ describe("plantwire sim, faults while running", () => {
       [["--fault-at", "cavitation@-5"], '--fault-at "cavitation@-5" has no valid time'],
       [
         ["--fault-at", "cavitation@90-30"],
-        "ends before it starts; give the end after the start, e.g. cavitation@90-150",
+        "ends before it starts; give the end after the start, e.g. cavitation@90-150.",
       ],
       [["--fault-at", "cavitation@9999999"], "is too late; times go up to 2147483 seconds"],
-      [["--fault", "meteor"], '--fault "meteor": unknown fault; use one of: bearing-wear'],
-      [["--modbus-port", "70000"], '--modbus-port "70000": give a port from 0 to 65535'],
-      [["--speedup", "0"], '--speedup "0": give a number above 0'],
-      [["--duration-ms", "soon"], '--duration-ms "soon": give a whole number of milliseconds'],
-      [["--fault-for", "30"], "Unknown option '--fault-for'"],
+      [["--fault", "meteor"], `--fault "meteor": unknown fault. Fix: give one of ${faults}.`],
+      [["--fault", "cavitation", "--fault", "Cavitation"], '--fault "Cavitation": unknown fault.'],
+      [["--modbus-port", "70000"], "--modbus-port 70000 is out of range. Fix: give a whole number from 0 to 65535."],
+      [["--opcua-port", "-1"], "--opcua-port -1 is out of range. Fix: give a whole number from 0 to 65535."],
+      [["--mqtt-port", "1884.5"], '--mqtt-port "1884.5" is not a whole number. Fix: give a whole number from 0 to'],
+      [["--speedup", "0"], "--speedup 0 is out of range. Fix: give a number from 0.01 to 3600."],
+      [["--speedup", "1e6"], "--speedup 1e6 is out of range. Fix: give a number from 0.01 to 3600."],
+      [["--speedup", "fast"], '--speedup "fast" is not a number.'],
+      [["--seed", "7.5"], '--seed "7.5" is not a whole number. Fix: give a whole number from -9007199254740991 to'],
+      [["--seed", "7", "--seed", "8"], "--seed is given more than once. Fix: give it once."],
+      [["--duration-ms", "soon"], '--duration-ms "soon" is not a whole number. Fix: give a whole number from 1 to'],
+      [["--duration-ms", "0"], "--duration-ms 0 is out of range. Fix: give a whole number from 1 to 2147483647 (ms)."],
+      [["--duration-ms"], "--duration-ms needs a value: a whole number from 1 to 2147483647 (ms)."],
+      [["--listen", "not an address"], '--listen "not an address": give an IP address or a host name'],
+      [["--historian", " "], "--historian cannot be blank."],
+      [["--no-opcua=yes"], '--no-opcua takes no value (got "yes").'],
+      [["--verbose", "--fault-for", "30"], "Unknown option --fault-for."],
+      [["surplus"], 'Unexpected argument "surplus": this command takes none.'],
     ];
     for (const [args, says] of cases) {
       const io = captureIo();
-      const code = await simCommand.run([...args, "--historian", historian], io);
+      // The historian goes first, so that a flag left without its value can end the command line.
+      const historianFlag = args.includes("--historian") ? [] : ["--historian", historian];
+      const code = await runCli(["sim", ...historianFlag, ...args], io);
       expect(code, args.join(" ")).toBe(2);
       expect(io.stderr, args.join(" ")).toContain(says);
       expect(io.stderr, args.join(" ")).toContain("Usage: plantwire sim");
       expect(io.stdout, args.join(" ")).toBe("");
     }
   });
+
+  it("lists its flags with their bounds and defaults in --help", async () => {
+    const io = captureIo();
+    expect(await runCli(["sim", "--help"], io)).toBe(0);
+    for (const flag of [
+      "--seed",
+      "--speedup",
+      "--modbus-port",
+      "--historian",
+      "--no-sparkplug",
+      "--listen",
+      "--verbose",
+    ]) {
+      expect(io.stdout, flag).toContain(flag);
+    }
+    expect(io.stdout).toContain("from 0.01 to 3600 (default 1)");
+    expect(io.stdout).toContain("a port from 0 to 65535; 0 picks a free port");
+    expect(io.stdout).toContain("from 1 to 2147483647");
+    expect(io.stdout).toMatch(/Exit codes: 0 .*, 1 .*\n2 for a wrong command line/);
+  });
 });
+
+describe("plantwire sim as a process", () => {
+  it("stops cleanly on SIGINT (Ctrl+C), as on SIGTERM", async () => {
+    const child = startCli(["sim", ...modbusOnly, "--no-input"]);
+    children.push(child);
+    expect(await child.printed("tag maps"), child.stderr()).toBe(true);
+    child.process.kill("SIGINT");
+    expect(await child.exited, child.stderr()).toBe(0);
+    expect(child.stdout().endsWith("simulator stopped\n")).toBe(true);
+    expect(child.stderr()).toBe("");
+  });
+
+  it("stops cleanly when its output is closed (piped into head), on the next line it prints", async () => {
+    // The scheduled switches are what it prints next; several, so one printed before the pipe closed cannot leave
+    // it running (the test would then time out, not pass).
+    const schedule = ["cavitation@1", "stuck-valve@2", "sensor-drift@4", "bearing-wear@8", "comms-loss@16"];
+    const child = startCli(["sim", ...modbusOnly, "--no-input", ...schedule.flatMap((at) => ["--fault-at", at])]);
+    children.push(child);
+    expect(await child.printed("schedule"), child.stderr()).toBe(true);
+    child.process.stdout?.destroy();
+    expect(await child.exited, child.stderr()).toBe(0);
+    expect(child.stderr()).not.toMatch(/EPIPE|Error/);
+  });
+});
+
+/** Standard input that has already ended, so the command does not read the terminal the tests run in. */
+function closedInput(): PassThrough {
+  const input = new PassThrough();
+  input.end();
+  return input;
+}

@@ -45,6 +45,8 @@ export type AuthAuditEvent =
       readonly client: string;
       /** For "throttled": seconds until the next attempt is allowed. */
       readonly retryAfterSeconds?: number;
+      /** For "throttled": how many throttled attempts from this client went unrecorded since the last record. */
+      readonly suppressed?: number;
     }
   | { readonly type: "logout"; readonly user: string; readonly client: string }
   | {
@@ -57,6 +59,8 @@ export type AuthAuditEvent =
       readonly client: string;
       /** "unknown": no such token (or revoked); "user-removed": its user is gone. */
       readonly reason: "unknown" | "user-removed";
+      /** How many refused tokens from this client went unrecorded since the last record (one a minute is kept). */
+      readonly suppressed?: number;
     }
   | {
       readonly type: "request-refused";

@@ -60,7 +60,8 @@ export async function loginRoute(context: LoginContext, request: IncomingMessage
     user.length === 0 ||
     user.length > 128 ||
     password.length === 0 ||
-    password.length > maximumPasswordLength
+    // Counted in characters as when the password was set (an emoji is one character but two UTF-16 units).
+    [...password].length > maximumPasswordLength
   ) {
     sendError(response, 400, "bad-request", "send {user, password} as JSON strings", "fill in both fields");
     return;

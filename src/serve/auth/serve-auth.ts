@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { findApiToken } from "./api-tokens.js";
+import { createAuditLimiter } from "./audit-limiter.js";
 import {
   bearerOf,
   clientAddress,
@@ -26,7 +27,7 @@ import {
 } from "./auth-types.js";
 import { csrfHeader, csrfMatches } from "./csrf.js";
 import { dummyPasswordHash, type LoginContext, loginRoute } from "./login-route.js";
-import { createLoginThrottle } from "./login-throttle.js";
+import { clientThrottleKey, createLoginThrottle } from "./login-throttle.js";
 import { createSessionStore, type Session } from "./sessions.js";
 import { watchUsersFile } from "./users-source.js";
 
@@ -55,10 +56,18 @@ const neededWords: Record<Permission, string> = {
 export function createServeAuth(options: ServeAuthOptions): ServeAuth {
   const now = options.now ?? Date.now;
   const idleTimeoutMs = options.idleTimeoutMs ?? 15 * 60_000;
+  const floods = createAuditLimiter({ now });
   const record = (event: AuthAuditEvent): void => {
+    // Anyone can send refused tokens and throttled logins by the thousand: one record per client a minute.
+    let written = event;
+    if (event.type === "token-refused" || (event.type === "login" && event.outcome === "throttled")) {
+      const suppressed = floods.admit(`${event.type}:${clientThrottleKey(event.client)}`);
+      if (suppressed === undefined) return;
+      if (suppressed > 0) written = { ...event, suppressed };
+    }
     // Refusals are recorded best effort: the request is refused whether or not the record is written.
     try {
-      Promise.resolve(options.audit?.(event)).catch(() => {});
+      Promise.resolve(options.audit?.(written)).catch(() => {});
     } catch {}
   };
   const sessions = createSessionStore({
@@ -229,6 +238,7 @@ export function createServeAuth(options: ServeAuthOptions): ServeAuth {
       users.close();
       sessions.clear();
       throttle.clear();
+      floods.clear();
     },
   };
 

@@ -3,7 +3,8 @@
  * would otherwise both read the old file and the second write would drop the first one's change. The lock is a file
  * beside the users file, created exclusively; one left by a killed command is taken over after 30 seconds.
  */
-import { closeSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { ValidationError } from "../../errors.js";
 import { readUsersFile, readUsersFileOrEmpty, type UsersFile, writeUsersFile } from "./users-file.js";
 
@@ -52,6 +53,9 @@ export async function updateUsersFile<T = undefined>(
   change: (content: UsersFile) => Promise<{ content: UsersFile; result?: T }> | { content: UsersFile; result?: T },
   options: { allowMissing?: boolean } = {},
 ): Promise<T | undefined> {
+  // The first `users add` on a fresh site folder: the users file's folder (e.g. ./.plantwire) may not exist yet, and
+  // the lock beside the file could not be made in it. Owner only: it holds the password hashes.
+  if (options.allowMissing) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const release = await lock(file);
   try {
     const content = options.allowMissing ? readUsersFileOrEmpty(file) : readUsersFile(file);

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  constants,
   closeSync,
+  constants,
   fchownSync,
   fstatSync,
   fsyncSync,
