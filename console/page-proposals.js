@@ -15,9 +15,7 @@ function originText({ loop, modelId, source, user }) {
   return [
     loop ? ["loop ", h("span", { class: "origin-loop", text: loop })] : [],
     modelId ? [" (model ", h("span", { class: "origin-model", text: modelId }), ")"] : [],
-    !loop && source
-      ? [mcp ? "assistant " : "", h("span", { class: "origin-source", text: source })]
-      : [],
+    !loop && source ? [mcp ? "assistant " : "", h("span", { class: "origin-source", text: source })] : [],
     !loop && !source ? "a client" : [],
     user ? [" for user ", h("span", { class: "origin-user", text: user })] : [],
   ];
@@ -156,7 +154,8 @@ export function proposalsPage(root, context) {
         context.announce(`The proposal for ${proposal.tag} changed: review it again`, true);
       }
     }
-    for (const [id, entry] of cards) if (!next.has(id)) entry.element.remove();
+    // Gone or redrawn: the old card leaves the page (a redrawn one would otherwise stay beside its successor).
+    for (const [id, entry] of cards) if (next.get(id) !== entry) entry.element.remove();
     cards = next;
     // Cards move only when the order changes: a card that stays keeps its focus and the reason being typed.
     [...cards.values()].forEach((entry, index) => {

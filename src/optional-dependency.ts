@@ -188,6 +188,15 @@ function isMissing(error: unknown, packageName: string): boolean {
 }
 
 /**
+ * Peers that ship only CommonJS for Node: these are required, not imported. `import()` of a CommonJS package starts
+ * Node's ESM loader and has it parse the package's files again to find their named exports; for mqtt and
+ * modbus-serial that cost a glue script about 10 MB of RSS (bench/import-cost.bench.ts), for the same module
+ * objects `require` returns. Dual packages (openai, pg, the MCP SDK) stay on `import()`, so a script that imports
+ * them too shares one copy.
+ */
+const commonJsPeers: ReadonlySet<string> = new Set(["modbus-serial", "mqtt", "node-opcua", "mysql2", "better-sqlite3"]);
+
+/**
  * Imports `packageName` on first use. `usedBy` names the adapter in the error, e.g. "The Modbus adapter".
  * Returns the module's default export when it has one (CommonJS packages), else the namespace; pass
  * `{ namespace: true }` for ESM packages whose default export is not the API (aedes).
@@ -198,6 +207,7 @@ export async function loadOptionalDependency<TModule>(
   options: { namespace?: boolean } = {},
 ): Promise<TModule> {
   try {
+    if (!options.namespace && commonJsPeers.has(packageName)) return resolver(packageName) as TModule;
     const loaded = (await import(packageName)) as { default?: unknown };
     return (options.namespace ? loaded : (loaded.default ?? loaded)) as TModule;
   } catch (error) {

@@ -152,7 +152,7 @@ export const simCommand: CliCommand = {
     // Ctrl+C, SIGTERM (systemd, containers, kill) and a closed output all stop it the same graceful way, also while
     // the views are still starting (OPC UA takes a while): it then stops as soon as they are up, and cleans up.
     const signals: StopWait = untilStopped();
-    void signals.stopped;
+    void signals.stopped.then(() => stop());
     let simulator: Awaited<ReturnType<typeof startPlantSimulator>>;
     try {
       simulator = await startPlantSimulator({

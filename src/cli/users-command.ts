@@ -87,7 +87,16 @@ function askHidden(prompt: string, io: CliIo): Promise<string> {
 
 /** The new password: from standard input with --password-stdin, else asked twice on the terminal. */
 async function newPassword(fromStdin: boolean, io: CliIo): Promise<string> {
-  if (fromStdin) return passwordFromStdin(io.input ?? process.stdin);
+  if (fromStdin) {
+    const input = io.input ?? process.stdin;
+    // On a terminal, standard input echoes every key: the password would stand on the screen and in its scrollback.
+    if ((input as { isTTY?: boolean }).isTTY) {
+      throw new CliUsageError(
+        "--password-stdin reads a pipe, but standard input is a terminal that would show the password. Fix: leave out --password-stdin to be asked without echo, or pipe the password in.",
+      );
+    }
+    return passwordFromStdin(input);
+  }
   if (!process.stdin.isTTY) {
     throw new CliUsageError("There is no terminal to ask the password on. Fix: pipe it in and add --password-stdin.");
   }

@@ -263,7 +263,7 @@ export function createGuard<TTags extends TagDefinitions>(options: GuardOptions<
         return sendOne(name, item, origin);
       }
     },
-    approve: (id, by) => decide(id, "approve", by),
+    approve: (id, by) => decide(id, "approve", by, by?.reason),
     reject: (id, by) => decide(id, "reject", by, by?.reason),
     pending: () => book.pending().map(publicCopy),
     get: (id) => {

@@ -16,6 +16,7 @@ import { guardAccess } from "./mcp-access.js";
 import { mcpSettingsOf } from "./mcp-api-routes.js";
 import { createRateLimiter } from "./mcp-limits.js";
 import { createPlantMcpServer, loadMcpSdk } from "./mcp-server.js";
+import { plantwireVersion } from "./mcp-version.js";
 
 type HttpModule = typeof import("@modelcontextprotocol/sdk/server/streamableHttp.js");
 
@@ -70,7 +71,7 @@ export function createMcpMount(options: McpMountOptions): McpMount {
       access,
       caller: { user, canPropose },
       limiter,
-      version: options.version ?? "0.1.0",
+      version: options.version ?? plantwireVersion(),
     });
     const transport: StreamableHTTPServerTransport = new http.StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),

@@ -23,6 +23,7 @@ import { createRateLimiter } from "./mcp-limits.js";
 import { createPlantMcpServer, loadMcpSdk } from "./mcp-server.js";
 import { defaultMcpSettings } from "./mcp-settings.js";
 import type { McpCaller, McpPlantAccess } from "./mcp-tools.js";
+import { plantwireVersion } from "./mcp-version.js";
 
 /** Options of {@link runStdioServer}. */
 export interface StdioServerOptions {
@@ -116,7 +117,7 @@ export async function runStdioServer(options: StdioServerOptions): Promise<void>
       );
     }
     const limiter = createRateLimiter(() => settings.callsPerMinute);
-    const server = await createPlantMcpServer({ access, caller, limiter, version: "0.1.0" });
+    const server = await createPlantMcpServer({ access, caller, limiter, version: plantwireVersion() });
     const transport = new StdioServerTransport();
     const ended = new Promise<void>((resolve) => {
       transport.onclose = () => resolve();

@@ -21,7 +21,8 @@ function folderProblem(folder: string): string | undefined {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "EACCES" || code === "EPERM") return `${current} is not writable by this user`;
-      if (code !== "ENOENT") return `cannot use ${current}: ${(error as Error).message}`;
+      // ENOTDIR: a part of the path above is a file; going up finds it and names it.
+      if (code !== "ENOENT" && code !== "ENOTDIR") return `cannot use ${current}: ${(error as Error).message}`;
     }
     const parent = dirname(current);
     if (parent === current) return `no part of ${folder} exists`;

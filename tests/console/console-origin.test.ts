@@ -60,7 +60,7 @@ describe.skipIf(skip !== undefined)(
         },
         body: body ? JSON.stringify(body) : undefined,
       });
-      return { status: response.status, body: (await response.json()) as Record<string, never> };
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     }
 
     it("shows the assistant and the user it proposed for, then needs two different people to approve", async () => {
@@ -93,6 +93,8 @@ describe.skipIf(skip !== undefined)(
       await expect
         .poll(() => card.locator(".approved-by").textContent(), { timeout: 30_000 })
         .toBe(` — first approved by ${people.operator.name}`);
+      // One card for the proposal: the redrawn card replaces the old one rather than joining it.
+      expect(await first.locator("article.proposal").count()).toBe(1);
       const again = card.locator("button.approve");
       expect(await again.isDisabled()).toBe(true);
       expect(await again.textContent()).toMatch(/waiting for a second person/);

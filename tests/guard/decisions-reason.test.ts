@@ -42,7 +42,10 @@ describe("an approval's reason through the guard API", () => {
   it("is kept in the approval record, trimmed", async () => {
     const made = station();
     const [proposal] = await made.guard.propose({ limit: 9 }, { reason: "raise" });
-    const decided = await made.guard.approve(proposal!.id, { by: "alice", reason: "  shift lead agreed on the radio \n" });
+    const decided = await made.guard.approve(proposal!.id, {
+      by: "alice",
+      reason: "  shift lead agreed on the radio \n",
+    });
     expect(decided.state).toBe("executed");
     expect(decisions(made.auditFile, proposal!.id)).toEqual([
       expect.objectContaining({ decision: "approved", by: "alice", reason: "shift lead agreed on the radio" }),
@@ -76,7 +79,11 @@ describe("an approval's reason from the CLI's file path", () => {
     folders.push(join(dir, ".."));
     const made = station({ approvals: dir, decisionPollMs: 40, allowSameProcessApproval: false });
     const [proposal] = await made.guard.propose({ limit: 9 }, { reason: "raise" });
-    expect(fileApprovalStore(dir).pending().map((pending) => pending.id)).toContain(proposal!.id);
+    expect(
+      fileApprovalStore(dir)
+        .pending()
+        .map((pending) => pending.id),
+    ).toContain(proposal!.id);
     const run = await runCli("approve", proposal!.id, "--by", "alice", "--reason", "checked the gauge", "--dir", dir);
     expect(run.code, run.stderr).toBe(0);
     expect(await waitFor(() => made.guard.get(proposal!.id)?.state === "executed", 5000)).toBe(true);

@@ -97,7 +97,9 @@ describe("next run of timed triggers", () => {
   });
 
   it("anyOf() shows the earliest of its timed triggers, and ignores its event-driven ones", async () => {
-    const { loop, pass } = await started((tags) => anyOf(every("1m"), onChange<typeof tags>(["pressure"]), every("45s")));
+    const { loop, pass } = await started((tags) =>
+      anyOf(every("1m"), onChange<typeof tags>(["pressure"]), every("45s")),
+    );
     expect(loop.report().trigger).toBe("every 60 s or on change of pressure or every 45 s");
     expect(loop.report().nextRunAt).toBe(45_000);
     await pass(45_000);

@@ -4,7 +4,7 @@
  * `plantwire approve` through the approvals folder; with a serve running, proposals go to the serve's guard with the
  * assistant's token and a person decides there. Standard output carries nothing but the protocol.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -92,6 +92,8 @@ describe("plantwire mcp over stdio, holding the site's guard itself", () => {
   });
 
   it("serves the tools of the exposure and reads what the plant reads", async () => {
+    const packageJson = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8"));
+    expect(started.client.getServerVersion()).toEqual({ name: "plantwire", version: packageJson.version });
     const { tools } = await started.client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual([
       "list_tags",

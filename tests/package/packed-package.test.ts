@@ -20,6 +20,7 @@ const entries = [
   "plantwire/mqtt",
   "plantwire/sql",
   "plantwire/simulator",
+  "plantwire/serve",
 ];
 const protocolLibraries = ["node-opcua", "modbus-serial", "mqtt", "pg", "mysql2", "better-sqlite3"];
 let scratch: string;

@@ -4,16 +4,16 @@
  * types), session fixation, malformed bodies, users files that cost gigabytes to check, hang the reader or change
  * owner when rewritten.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { clientThrottleKey, createLoginThrottle } from "../../src/serve/auth/login-throttle.js";
-import { hashProblem, type PasswordHash } from "../../src/serve/auth/password-hash.js";
+import { hashProblem, type PasswordHash, verifyPassword } from "../../src/serve/auth/password-hash.js";
 import { createServeAuth } from "../../src/serve/auth/serve-auth.js";
 import { addUser, removeUser } from "../../src/serve/auth/users-changes.js";
 import { parseUsersFile, readUsersFile, type UsersFile, writeUsersFile } from "../../src/serve/auth/users-file.js";
@@ -246,6 +246,72 @@ describe("CSRF and sessions", () => {
   });
 });
 
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const bin = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url));
+/** util-linux `script` gives the CLI a real terminal (a pty), as when a person types at it. */
+const hasScript = process.platform === "linux" && spawnSync("script", ["--version"]).status === 0;
+
+/**
+ * Runs `plantwire <args>` on a terminal; `answers` are typed, each after the output shows its prompt. The output is
+ * everything the terminal showed (with echo, were it on).
+ */
+function onTerminal(args: string[], answers: { after: string; type: string }[] = []) {
+  const command = [process.execPath, "--import", "tsx", bin, ...args].map((part) => `'${part}'`).join(" ");
+  return new Promise<{ code: number | null; shown: string }>((resolve) => {
+    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: repo, stdio: ["pipe", "pipe", "pipe"] });
+    let shown = "";
+    let seen = 0; // how much of the output the prompts were looked for in
+    const pending = [...answers];
+    child.stdout.on("data", (chunk) => {
+      shown += chunk;
+      const next = pending[0];
+      const at = next ? shown.indexOf(next.after, seen) : -1;
+      if (next && at >= 0) {
+        seen = at + next.after.length;
+        pending.shift();
+        child.stdin.write(next.type);
+      }
+    });
+    // A command that waits on the terminal for ever is ended; its exit code then says it hung.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 40_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, shown });
+    });
+  });
+}
+
+describe.skipIf(!hasScript)(
+  "plantwire users on a terminal (needs util-linux script for a pty)",
+  { timeout: 90_000 },
+  () => {
+    it("asks the password twice without echo, and never shows it", async () => {
+      const file = join(mkdtempSync(join(folder, "tty-")), "users.json");
+      const secret = "granite orchard compass";
+      const run = await onTerminal(
+        ["users", "add", "bob", "--role", "operator", "--file", file],
+        [
+          { after: "Password: ", type: `${secret}\r` },
+          { after: "Password again: ", type: `${secret}\r` },
+        ],
+      );
+      expect(run.code).toBe(0);
+      expect(run.shown).toContain("Added bob (operator)");
+      expect(run.shown).not.toContain("granite");
+      const bob = readUsersFile(file).users.find((user) => user.name === "bob");
+      expect(bob && (await verifyPassword(secret, bob.password))).toBe(true);
+    });
+
+    it("refuses --password-stdin when standard input is a terminal, which would echo the password", async () => {
+      const file = join(mkdtempSync(join(folder, "tty-")), "users.json");
+      const run = await onTerminal(["users", "add", "carl", "--password-stdin", "--file", file]);
+      expect(run.code).toBe(2);
+      expect(run.shown).toContain("leave out --password-stdin");
+      expect(() => statSync(file)).toThrow();
+    });
+  },
+);
+
 describe("audit flooding", { timeout: 60_000 }, () => {
   it("records refused tokens and throttled logins once a minute per client, counting the rest", async () => {
     const h = await start();
@@ -329,6 +395,29 @@ describe("users files that attack the reader", { timeout: 60_000 }, () => {
     expect(hashProblem({ ...user.password, N: 2 ** 17, r: 8, p: 1 })).toBeUndefined();
   });
 
+  it("refuses a users file in a folder anyone may write to, where another user could plant their own", async () => {
+    if (process.platform === "win32") return;
+    const shared = mkdtempSync(join(folder, "shared-"));
+    chmodSync(shared, 0o1777);
+    const file = join(shared, "users.json");
+    const content = await addUser(base(), {
+      name: "ada",
+      role: "operator",
+      password: passwords.ada,
+      scrypt: { N: 1024, r: 8, p: 1 },
+    });
+    expect(() => writeUsersFile(file, content)).toThrow(/writable by anyone/);
+    chmodSync(shared, 0o700);
+    writeUsersFile(file, content);
+    chmodSync(shared, 0o1777);
+    expect(() => readUsersFile(file)).toThrow(/writable by anyone/);
+    expect(() => createServeAuth({ usersFile: file, secure: false })).toThrow(/writable by anyone/);
+    // A link from a safe folder into the shared one is refused too.
+    const safe = mkdtempSync(join(folder, "safe-"));
+    symlinkSync(file, join(safe, "users.json"));
+    expect(() => readUsersFile(join(safe, "users.json"))).toThrow(/writable by anyone/);
+  });
+
   it("keeps the owner of a users file when root rewrites it, so serve can still read the change", async () => {
     if (process.platform === "win32" || process.getuid?.() !== 0) {
       // Giving a file to another user needs root; the point is an engineer's `sudo plantwire users …`.
@@ -358,11 +447,9 @@ describe("users files that attack the reader", { timeout: 60_000 }, () => {
         code === 0 ? resolve() : reject(new Error("mkfifo")),
       ),
     );
-    const root = fileURLToPath(new URL("../..", import.meta.url));
-    const bin = fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url));
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ["--import", "tsx", bin, "users", "list", "--file", file], {
-        cwd: root,
+        cwd: repo,
         stdio: ["ignore", "pipe", "pipe"],
       });
       let stderr = "";

@@ -6,7 +6,7 @@
  * a bare ENOENT, EEXIST or ENOTDIR, and a refused start leaves the folder as it was.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,8 +29,7 @@ afterAll(() => {
 /** A new folder holding only a site file whose state lives in ./.plantwire (users where `users` says). */
 function freshSite(name: string, users: string, audit = "./.plantwire/audit.jsonl"): string {
   const folder = join(scratch, name);
-  rmSync(folder, { recursive: true, force: true });
-  mkdtempSync(folder);
+  mkdirSync(folder);
   const siteFile = join(folder, "site.yaml");
   writeFileSync(
     siteFile,

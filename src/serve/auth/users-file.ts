@@ -7,7 +7,6 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
-  fchownSync,
   fstatSync,
   fsyncSync,
   openSync,
@@ -24,6 +23,7 @@ import { lazyZod } from "../../lazy-zod.js";
 import type { StoredToken } from "./api-tokens.js";
 import { type Role, roles } from "./auth-types.js";
 import { hashProblem, type PasswordHash } from "./password-hash.js";
+import { checkFolder, keepOwner } from "./users-file-checks.js";
 
 /** One person who may log in to the console. */
 export interface UserRecord {
@@ -156,6 +156,7 @@ export function readUsersFile(file: string): UsersFile {
   try {
     // One descriptor for the check and the read: the file checked is the file read, even if it is replaced between.
     // Non-blocking, so a FIFO or device placed at the path is refused below instead of hanging the process.
+    checkFolder(file);
     descriptor = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const stats = fstatSync(descriptor);
     if (!stats.isFile()) {
@@ -216,6 +217,7 @@ export function readUsersFileOrEmpty(file: string): UsersFile {
  */
 export function writeUsersFile(file: string, content: UsersFile): void {
   const checked = parseUsersFile(content, file);
+  checkFolder(file);
   const temporary = `${file}.${randomBytes(8).toString("hex")}.tmp`;
   // "wx": never write through a link someone placed under the temporary name; 0o600 from the first byte.
   const descriptor = openSync(temporary, "wx", 0o600);
@@ -236,29 +238,6 @@ export function writeUsersFile(file: string, content: UsersFile): void {
     throw error;
   }
   syncFolder(dirname(file));
-}
-
-/**
- * Gives the new file the owner and group of the file it replaces. An engineer who runs `plantwire users` with sudo
- * instead of `sudo -u <service user>` would otherwise leave a root-owned mode-600 file that `serve` cannot read, and
- * `serve` would go on with the old users: a removed person would keep their access. Only root can give a file away;
- * anyone else writes a file of their own, as before.
- */
-function keepOwner(file: string, descriptor: number): void {
-  let owner: { uid: number; gid: number };
-  try {
-    owner = statSync(file);
-  } catch {
-    return; // no file yet: the new one is the runner's
-  }
-  const mine = fstatSync(descriptor);
-  if (mine.uid === owner.uid && mine.gid === owner.gid) return;
-  try {
-    fchownSync(descriptor, owner.uid, owner.gid);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "EPERM" && code !== "EINVAL" && code !== "ENOSYS") throw error;
-  }
 }
 
 /** Flushes a folder so a rename in it survives a power cut; some platforms cannot open folders, which is fine. */
