@@ -60,7 +60,6 @@ async function passwordFromStdin(input: NodeJS.ReadableStream): Promise<string> 
 /** Asks for a line on the terminal without echoing it. */
 function askHidden(prompt: string, io: CliIo): Promise<string> {
   const stdin = process.stdin;
-  io.err(prompt);
   return new Promise((resolvePassword, reject) => {
     let typed = "";
     const finish = (error?: Error) => {
@@ -79,9 +78,11 @@ function askHidden(prompt: string, io: CliIo): Promise<string> {
         else if (character >= " ") typed += character;
       }
     };
+    // Echo goes off before the prompt shows: keys typed as soon as it appears must not stand on the screen.
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on("data", onData);
+    io.err(prompt);
   });
 }
 

@@ -8,9 +8,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Proposal } from "../guard/guard-types.js";
 import { BodyError, readJsonBody, sendError, sendJson } from "../serve/auth/auth-http.js";
 import type { ServeAuth } from "../serve/auth/serve-auth.js";
+import { auditRefusal } from "../serve/serve-refusals.js";
 import type { SiteRuntime } from "../serve/site-runtime.js";
 import type { AnyTag } from "../tags.js";
-import { sourceOf } from "./mcp-limits.js";
+import { type RateLimiter, sourceOf } from "./mcp-limits.js";
 import { type ProposalAnswer, proposalSummary, proposeUnderExposure, statusForAssistant } from "./mcp-proposals.js";
 import { defaultMcpSettings, type SiteMcpSettings } from "./mcp-settings.js";
 
@@ -27,28 +28,44 @@ function answer(response: ServerResponse, result: ProposalAnswer): void {
   }
 }
 
-/** Answers the two routes; resolves false for any other request. */
+/**
+ * Answers the two routes; resolves false for any other request. `limiter` is the serve's calls-per-minute limit of
+ * its MCP clients: a token holder proposing here directly counts against the same allowance.
+ */
 export async function handleProposalRoutes(
   runtime: SiteRuntime,
   auth: ServeAuth,
   request: IncomingMessage,
   response: ServerResponse,
   url: URL,
+  limiter?: RateLimiter,
 ): Promise<boolean> {
   const parts = url.pathname.split("/").filter(Boolean);
   if (url.pathname === "/api/proposals" && request.method === "POST") {
     const person = auth.authorize(request, response, "propose");
     if (!person) return true;
+    const wait = limiter?.take(person.user) ?? 0;
+    if (wait > 0) {
+      request.resume();
+      const detail = `${person.user} is over ${mcpSettingsOf(runtime).callsPerMinute} calls per minute`;
+      auditRefusal(runtime, person, request, { status: 429, code: "rate-limited", detail });
+      sendError(response, 429, "rate-limited", detail, `try again in ${wait} s`, { "retry-after": String(wait) });
+      return true;
+    }
     let body: unknown;
     try {
       body = await readJsonBody(request);
     } catch (error) {
-      sendError(response, error instanceof BodyError ? error.status : 400, "bad-request", (error as Error).message);
+      const status = error instanceof BodyError ? error.status : 400;
+      auditRefusal(runtime, person, request, { status, code: "bad-request", detail: (error as Error).message });
+      sendError(response, status, "bad-request", (error as Error).message);
       return true;
     }
     const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
     const { tag, value, reason } = fields;
     if (typeof tag !== "string" || typeof reason !== "string" || !reason.trim() || value === undefined) {
+      const detail = "a proposal needs tag, value and reason";
+      auditRefusal(runtime, person, request, { status: 400, code: "bad-request", detail });
       sendError(
         response,
         400,

@@ -14,7 +14,7 @@ import { rolePermissions, type ServeAuth } from "../serve/auth/serve-auth.js";
 import type { SiteRuntime } from "../serve/site-runtime.js";
 import { guardAccess } from "./mcp-access.js";
 import { mcpSettingsOf } from "./mcp-api-routes.js";
-import { createRateLimiter } from "./mcp-limits.js";
+import { createRateLimiter, type RateLimiter } from "./mcp-limits.js";
 import { createPlantMcpServer, loadMcpSdk } from "./mcp-server.js";
 import { plantwireVersion } from "./mcp-version.js";
 
@@ -30,6 +30,8 @@ export interface McpMount {
 
 interface Session {
   readonly user: string;
+  /** Whether its tools were made with propose_write: a session is for the role it began with only. */
+  readonly canPropose: boolean;
   readonly transport: StreamableHTTPServerTransport;
   close(): Promise<void>;
 }
@@ -42,15 +44,24 @@ export interface McpMountOptions {
   readonly version?: string;
   /** The path. @default "/mcp" */
   readonly path?: string;
-  /** Sessions kept at once; beyond it the least recently used one ends (clients that never say goodbye). @default 64 */
+  /**
+   * Sessions kept at once; beyond it the least recently used one ends (clients that never say goodbye), first among
+   * the sessions of the person opening one, who may hold a quarter of them. @default 64
+   */
   readonly maxSessions?: number;
+  /** The calls-per-minute limiter, shared with the serve's POST /api/proposals. @default one of its own */
+  readonly limiter?: RateLimiter;
 }
+
+/** Most bytes of one MCP request body. */
+export const maxBodyBytes = 64 * 1024;
 
 /** Creates the mount; the SDK is loaded on the first MCP request, not before. */
 export function createMcpMount(options: McpMountOptions): McpMount {
   const path = options.path ?? "/mcp";
+  const maxPerUser = Math.max(1, Math.floor((options.maxSessions ?? 64) / 4));
   const sessions = new Map<string, Session>();
-  const limiter = createRateLimiter(() => mcpSettingsOf(options.runtime()).callsPerMinute);
+  const limiter = options.limiter ?? createRateLimiter(() => mcpSettingsOf(options.runtime()).callsPerMinute);
   let closed = false;
 
   async function open(request: IncomingMessage, response: ServerResponse, user: string, canPropose: boolean) {
@@ -75,9 +86,16 @@ export function createMcpMount(options: McpMountOptions): McpMount {
     });
     const transport: StreamableHTTPServerTransport = new http.StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      // The SDK reads up to 4 MiB a request; the tools' largest arguments (a reason, a list of tag names) are a few KiB.
+      maxRequestBodySize: maxBodyBytes,
       onsessioninitialized: (id) => {
-        sessions.set(id, { user, transport, close: () => server.close() });
-        const oldest = sessions.size > (options.maxSessions ?? 64) ? sessions.keys().next().value : undefined;
+        sessions.set(id, { user, canPropose, transport, close: () => server.close() });
+        // The least recently used session of the same person ends first: one token holder opening sessions by the
+        // dozen must not end everybody else's.
+        const own = [...sessions].filter(([, session]) => session.user === user).map(([key]) => key);
+        const all = [...sessions.keys()];
+        const oldest =
+          own.length > maxPerUser ? own[0] : all.length > (options.maxSessions ?? 64) ? all[0] : undefined;
         if (oldest !== undefined) {
           void sessions.get(oldest)?.close();
           sessions.delete(oldest);
@@ -130,6 +148,17 @@ export function createMcpMount(options: McpMountOptions): McpMount {
             "forbidden",
             "this MCP session belongs to another user",
             "use the token the session began with",
+          );
+        } else if (session.canPropose !== rolePermissions[person.role].includes("propose")) {
+          // The person's role changed since the session began: its tools are the old role's, so it ends here.
+          sessions.delete(id);
+          void session.close();
+          sendError(
+            response,
+            404,
+            "unknown-session",
+            `${person.user}'s role changed to ${person.role}: this MCP session has ended`,
+            "initialize again",
           );
         } else {
           // Most recently used last: the map's order is the order to end sessions in.

@@ -53,7 +53,9 @@ export async function createPlantMcpServer(options: PlantMcpServerOptions): Prom
   const tools = mcpTools(access, caller);
   const source = () => sourceOf(server.server.getClientVersion()?.name);
   const limited = () => {
-    const wait = limiter.take(`${caller.user}|${source()}`);
+    // Counted per person, never per the client's self-given name: a client that renames itself or opens a new
+    // session would otherwise get a fresh allowance each time.
+    const wait = limiter.take(caller.user);
     return wait > 0
       ? `Refused: over ${access.settings().callsPerMinute} calls per minute for this client; try again in ${wait} s.`
       : undefined;

@@ -7,10 +7,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LoginIdentity } from "../guard/guard-api.js";
 import { DecisionRefused } from "../guard/guard-decisions.js";
 import { handleProposalRoutes } from "../mcp/mcp-api-routes.js";
+import type { RateLimiter } from "../mcp/mcp-limits.js";
 import type { ProposalView, ReloadResult, SiteView, SnapshotView } from "./api-types.js";
 import { BodyError, readJsonBody, sendError, sendJson } from "./auth/auth-http.js";
 import type { Person, ServeAuth } from "./auth/serve-auth.js";
 import { auditPage } from "./serve-audit.js";
+import { auditRefusal } from "./serve-refusals.js";
 import type { EventHub } from "./serve-events.js";
 import { loopView, proposalView, sampleView, tagView } from "./serve-views.js";
 import type { SiteRuntime } from "./site-runtime.js";
@@ -21,6 +23,8 @@ export interface ApiContext {
   readonly auth: ServeAuth;
   readonly hub: EventHub;
   reload(person: Person): Promise<ReloadResult>;
+  /** The calls-per-minute limit of proposers (shared with /mcp). */
+  readonly limiter?: RateLimiter;
 }
 
 /** A proposal of the runtime as shown, with its tag's unit and write range. */
@@ -67,7 +71,14 @@ export async function handleApi(
   const { auth } = context;
   const method = request.method ?? "GET";
   const path = url.pathname;
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent); // ["api", "proposals", id, "approve"]
+  let parts: string[]; // ["api", "proposals", id, "approve"]
+  try {
+    parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    // A malformed escape (e.g. "%E0%A4%A") is the client's mistake, not the server's failure.
+    sendError(response, 400, "bad-request", "the path has a malformed %-escape", "encode the path with encodeURIComponent");
+    return true;
+  }
   const get = method === "GET" || method === "HEAD";
   const runtime = context.runtime();
   const read = () => auth.authorize(request, response, "read");
@@ -91,15 +102,17 @@ export async function handleApi(
     }));
     sendJson(response, 200, { tag, points });
   } else if (path === "/api/events" && get) {
-    if (!read()) return true;
-    context.hub.add(request, response, () => auth.personOf(request, { touch: false }) !== undefined);
+    const person = read();
+    if (!person) return true;
+    const allowed = () => auth.personOf(request, { touch: false }) !== undefined;
+    context.hub.add(request, response, allowed, person.user);
   } else if (path === "/api/proposals" && get) {
     if (!read()) return true;
     sendJson(response, 200, {
       pending: runtime.guard.pending().map((proposal) => viewOf(runtime, proposal)),
       recent: runtime.recent().map((proposal) => viewOf(runtime, proposal)),
     });
-  } else if (await handleProposalRoutes(runtime, auth, request, response, url)) {
+  } else if (await handleProposalRoutes(runtime, auth, request, response, url, context.limiter)) {
     // POST /api/proposals (assistant and up), GET /api/proposals/:id: the proposal door MCP clients use
   } else if (parts[0] === "api" && parts[1] === "proposals" && parts.length === 4 && method === "POST") {
     const decision = parts[3];
@@ -119,7 +132,9 @@ export async function handleApi(
     if (!person) return true;
     const loop = runtime.loops.find((candidate) => candidate.name === parts[2]);
     if (!loop) {
-      sendError(response, 404, "not-found", `no loop "${parts[2]}" in this site`, "GET /api/loops lists the loops");
+      const detail = `no loop "${parts[2]}" in this site`;
+      auditRefusal(runtime, person, request, { status: 404, code: "not-found", detail });
+      sendError(response, 404, "not-found", detail, "GET /api/loops lists the loops");
       return true;
     }
     if (action === "pause") loop.pause(person.user);
@@ -168,29 +183,28 @@ async function decide(
 ): Promise<void> {
   const person = context.auth.authorize(request, response, "decide");
   if (!person) return;
+  // The serve's own refusals of a known person's decision are audited too (the guard records its own).
+  const refuse = (status: number, message: string, fix?: string) => {
+    auditRefusal(runtime, person, request, { status, code: "bad-request", detail: message });
+    sendError(response, status, "bad-request", message, fix);
+  };
   let body: unknown;
   try {
     body = await readJsonBody(request);
   } catch (error) {
     const status = error instanceof BodyError ? error.status : 400;
-    sendError(response, status, "bad-request", error instanceof Error ? error.message : String(error));
+    refuse(status, error instanceof Error ? error.message : String(error));
     return;
   }
   const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   const digest = typeof fields.digest === "string" ? fields.digest : undefined;
   const reason = typeof fields.reason === "string" ? fields.reason.slice(0, 2000) : undefined;
   if (!digest) {
-    sendError(
-      response,
-      400,
-      "bad-request",
-      "the decision carries no digest",
-      "send the digest of the proposal as shown",
-    );
+    refuse(400, "the decision carries no digest", "send the digest of the proposal as shown");
     return;
   }
   if (decision === "reject" && !reason?.trim()) {
-    sendError(response, 400, "bad-request", "a rejection needs a reason", 'send { digest, reason: "why not" }');
+    refuse(400, "a rejection needs a reason", 'send { digest, reason: "why not" }');
     return;
   }
   // A token's client says whether it is the plantwire CLI; a console session is the console.

@@ -9,8 +9,11 @@ import type { ServeEvents } from "./api-types.js";
 
 /** Connected event-stream clients. */
 export interface EventHub {
-  /** Starts a stream on `response`; `allowed` is asked at each keep-alive whether the person may still read. */
-  add(request: IncomingMessage, response: ServerResponse, allowed: () => boolean): void;
+  /**
+   * Starts a stream on `response`; `allowed` is asked at each keep-alive whether the person may still read. At most
+   * {@link maxStreamsPerOwner} streams per `owner` (the person): beyond it the answer is 429 and false is returned.
+   */
+  add(request: IncomingMessage, response: ServerResponse, allowed: () => boolean, owner?: string): boolean;
   send<K extends keyof ServeEvents>(event: K, data: ServeEvents[K]): void;
   /** How many clients are connected. */
   readonly size: number;
@@ -21,10 +24,14 @@ export interface EventHub {
 interface Client {
   readonly response: ServerResponse;
   readonly allowed: () => boolean;
+  readonly owner: string | undefined;
 }
 
 /** Most bytes a slow client may have waiting before it is dropped. */
 const maxBuffered = 1024 * 1024;
+
+/** Streams one person may hold at once (a console tab each); more would let one token pin memory at will. */
+export const maxStreamsPerOwner = 8;
 
 /** Creates the hub. @param keepAliveMs the keep-alive period, 15 s by default */
 export function createEventHub(keepAliveMs = 15_000): EventHub {
@@ -35,7 +42,10 @@ export function createEventHub(keepAliveMs = 15_000): EventHub {
   };
   const write = (client: Client, text: string) => {
     if (client.response.writableLength > maxBuffered) {
-      drop(client);
+      // Ending would leave what is buffered waiting on a client that does not read, for as long as it keeps the
+      // connection open: the socket is destroyed, so its memory goes with it.
+      clients.delete(client);
+      client.response.destroy();
       return;
     }
     client.response.write(text);
@@ -48,7 +58,18 @@ export function createEventHub(keepAliveMs = 15_000): EventHub {
   }, keepAliveMs);
   timer.unref();
   return {
-    add(request, response, allowed) {
+    add(request, response, allowed, owner) {
+      if (owner !== undefined && [...clients].filter((client) => client.owner === owner).length >= maxStreamsPerOwner) {
+        response.writeHead(429, { "content-type": "application/json; charset=utf-8", "retry-after": "15" });
+        response.end(
+          JSON.stringify({
+            error: `${owner} already has ${maxStreamsPerOwner} event streams open`,
+            code: "too-many-streams",
+            fix: "close other console tabs or clients of this person",
+          }),
+        );
+        return false;
+      }
       response.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-store",
@@ -57,9 +78,10 @@ export function createEventHub(keepAliveMs = 15_000): EventHub {
       });
       // The page re-fetches what it shows when it reconnects, so a short retry loses nothing.
       response.write("retry: 3000\n\n");
-      const client = { response, allowed };
+      const client = { response, allowed, owner };
       clients.add(client);
       request.on("close", () => clients.delete(client));
+      return true;
     },
     send(event, data) {
       if (clients.size === 0) return;

@@ -1,10 +1,10 @@
 /**
  * What `plantwire serve` checks before it starts a site: the folders its state goes into (the audit's folder, the
- * approvals folder) can be made, and the users file is there. A fresh site folder has neither state folder yet (the
+ * approvals folder) can be made, and the users file and the TLS certificate and key are there. A fresh site folder has neither state folder yet (the
  * runtime makes them), and without this check a wrong path surfaced as a bare ENOENT, EEXIST or ENOTDIR from deep
  * inside the guard. Nothing is created here, so a refused start leaves the site folder as it was.
  */
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import type { SiteGuardSettings, SiteServeSettings } from "../site/site-config.js";
@@ -61,6 +61,16 @@ export function checkServeState(siteFile: string, guard: SiteGuardSettings, serv
         path: "serve.users",
         message: `there is no users file at ${serve.users}, so nobody could log in`,
         fix: `add the first person: plantwire users add <name> --role operator --site ${siteFile}`,
+      });
+    }
+  }
+  for (const part of ["cert", "key"] as const) {
+    const file = serve.tls?.[part];
+    if (file !== undefined && !existsSync(file)) {
+      issues.push({
+        path: `serve.tls.${part}`,
+        message: `there is no file at ${file}`,
+        fix: `point serve.tls.${part} at the console's PEM ${part === "cert" ? "certificate" : "private key"} (see docs/console.md)`,
       });
     }
   }

@@ -12,7 +12,9 @@ import { ConfigError, type ConfigIssue, MissingDependencyError } from "../errors
 import { type Logger, resolveLogger } from "../logger.js";
 import { metricsRegistry } from "../loop/loop-metrics.js";
 import type { SiteLoops } from "../loop/site-loops.js";
+import { mcpSettingsOf } from "../mcp/mcp-api-routes.js";
 import { createMcpMount } from "../mcp/mcp-http.js";
+import { createRateLimiter } from "../mcp/mcp-limits.js";
 import { type Site, type SiteServeSettings, siteDefaults } from "../site/site-config.js";
 import type { HealthView, ReloadResult } from "./api-types.js";
 import { sendError, sendJson } from "./auth/auth-http.js";
@@ -162,9 +164,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     return { applied: true };
   }
 
-  const api = { runtime: current, auth, hub, reload: (person: Person) => reload(person.user) };
+  // One allowance per person for MCP calls and proposals through the API alike (no way around it by changing door).
+  const limiter = createRateLimiter(() => mcpSettingsOf(runtime).callsPerMinute);
+  const api = { runtime: current, auth, hub, limiter, reload: (person: Person) => reload(person.user) };
   // MCP clients with an API token, at /mcp (the SDK is loaded on the first MCP request only).
-  const mcp = createMcpMount({ runtime: current, auth, logger });
+  const mcp = createMcpMount({ runtime: current, auth, logger, limiter });
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", "http://serve.invalid");
     try {

@@ -5,7 +5,7 @@
  */
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,3 +127,52 @@ export function call(
     ...(init.method === "POST" ? { body: "{}" } : {}),
   });
 }
+
+/** The answer to a raw request. */
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  setCookie: string;
+}
+
+/** A raw HTTP request from a chosen loopback address (127.0.0.0/8 is all local), so tests can be many clients. */
+export function send(
+  h: Harness,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; from?: string; chunked?: boolean },
+): Promise<Answer> {
+  const url = new URL(path, h.base);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.chunked) headers["transfer-encoding"] = "chunked";
+    const req = httpRequest(
+      url,
+      { method: init.method ?? "POST", headers, localAddress: init.from ?? "127.0.0.1", agent: false },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          text += chunk;
+        });
+        res.on("end", () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            body = { text };
+          }
+          resolve({ status: res.statusCode ?? 0, body, setCookie: String(res.headers["set-cookie"] ?? "") });
+        });
+      },
+    );
+    req.on("error", reject);
+    if (init.body !== undefined) req.end(init.body);
+    else req.end();
+  });
+}
+
+/** JSON request headers. */
+export const json = { "content-type": "application/json" };
+/** A login attempt from a chosen loopback address. */
+export const attempt = (h: Harness, user: string, password: string, from: string) =>
+  send(h, "/api/login", { headers: json, body: JSON.stringify({ user, password }), from });

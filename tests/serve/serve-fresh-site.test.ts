@@ -6,7 +6,16 @@
  * a bare ENOENT, EEXIST or ENOTDIR, and a refused start leaves the folder as it was.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -197,5 +206,32 @@ describe("plantwire serve on a fresh site folder", { timeout: 120_000 }, () => {
     );
     expect(refused.stderr).not.toMatch(/ENOENT|EEXIST|ENOTDIR|\n\s+at /);
     expect(readdirSync(folder).sort()).toEqual(before);
+  });
+
+  it("names serve.tls.cert and serve.tls.key with a fix when their files are missing", async () => {
+    const siteFile = freshSite("no-tls-files", "./users.json");
+    const folder = join(siteFile, "..");
+    writeFileSync(
+      siteFile,
+      `${readFileSync(siteFile, "utf8")}`.replace(
+        "users: ./users.json",
+        "users: ./users.json, tls: { cert: ./tls/console.crt, key: ./tls/console.key }",
+      ),
+    );
+    await addUserToFile(join(folder, "users.json"), {
+      name: "olga",
+      role: "operator",
+      password,
+      scrypt: { N: 2 ** 10, r: 8, p: 1 },
+    });
+
+    const refused = await plantwire(["serve", "--site", siteFile]);
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain(
+      `serve.tls.cert: there is no file at ${join(folder, "tls", "console.crt")}. Fix: `,
+    );
+    expect(refused.stderr).toContain(`serve.tls.key: there is no file at ${join(folder, "tls", "console.key")}. Fix: `);
+    expect(refused.stderr).not.toMatch(/ENOENT|\n\s+at /);
+    expect(readdirSync(folder).sort()).toEqual(["site.yaml", "users.json"]);
   });
 });

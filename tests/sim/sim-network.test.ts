@@ -21,25 +21,16 @@ afterEach(async () => {
   for (const child of children.splice(0)) await child.kill();
 });
 
-/** Every view on a free port, the historian in the scratch folder, and a temp dir of the child's own. */
+/** Every view on a free port (unless `extra` gives one), the historian in the scratch folder, a temp dir of its own. */
 function startSim(name: string, extra: string[] = []): { child: CliChild; temp: string } {
   const temp = mkdtempSync(join(scratch, `${name}-temp-`));
-  const child = startCli(
-    [
-      "sim",
-      "--modbus-port",
-      "0",
-      "--opcua-port",
-      "0",
-      "--mqtt-port",
-      "0",
-      "--historian",
-      join(scratch, `${name}.db`),
-      "--no-input",
-      ...extra,
-    ],
-    { env: { TMPDIR: temp, TMP: temp, TEMP: temp } },
-  );
+  // A flag given twice is refused (the CLI's shared parser), so a port in `extra` replaces the free one.
+  const freePorts = ["modbus", "opcua", "mqtt"]
+    .filter((view) => !extra.includes(`--${view}-port`))
+    .flatMap((view) => [`--${view}-port`, "0"]);
+  const child = startCli(["sim", ...freePorts, "--historian", join(scratch, `${name}.db`), "--no-input", ...extra], {
+    env: { TMPDIR: temp, TMP: temp, TEMP: temp },
+  });
   children.push(child);
   return { child, temp };
 }

@@ -52,7 +52,8 @@ export type AuthAuditEvent =
   | {
       readonly type: "session-ended";
       readonly user: string;
-      readonly reason: "idle" | "lifetime" | "user-removed" | "user-changed";
+      /** "superseded": the user logged in more often than sessions are kept per user, and this was the oldest. */
+      readonly reason: "idle" | "lifetime" | "user-removed" | "user-changed" | "superseded";
     }
   | {
       readonly type: "token-refused";

@@ -21,7 +21,7 @@ export interface Session {
 }
 
 /** Why a session ended on its own. */
-export type SessionEndReason = "idle" | "lifetime" | "user-removed" | "user-changed";
+export type SessionEndReason = "idle" | "lifetime" | "user-removed" | "user-changed" | "superseded";
 
 /** Options of `createSessionStore()`. */
 export interface SessionStoreOptions {
@@ -32,6 +32,11 @@ export interface SessionStoreOptions {
   onEnded?: (session: Session, reason: SessionEndReason) => void;
   /** At most this many sessions; the least recently used go first. @default 10000 */
   maxSessions?: number;
+  /**
+   * At most this many sessions per user; a new login ends that user's oldest ("superseded"). Without it, one account
+   * logging in again and again would push every other person's session out of the store. @default 20
+   */
+  maxSessionsPerUser?: number;
 }
 
 /** The sessions of one serve process. */
@@ -56,6 +61,7 @@ export interface SessionStore {
 export function createSessionStore(options: SessionStoreOptions): SessionStore {
   const sessions = new Map<string, Session>();
   const maxSessions = options.maxSessions ?? 10_000;
+  const maxPerUser = options.maxSessionsPerUser ?? 20;
   const expiry = (session: Session, time: number): SessionEndReason | undefined => {
     if (time - session.createdAt >= options.absoluteLifetimeMs) return "lifetime";
     if (time - session.lastUsedAt >= options.idleTimeoutMs) return "idle";
@@ -83,6 +89,11 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         lastUsedAt: time,
         passwordHash,
       };
+      const theirs = [...sessions.values()].filter((other) => other.user === user);
+      for (const oldest of theirs.slice(0, Math.max(0, theirs.length - maxPerUser + 1))) {
+        sessions.delete(oldest.id);
+        options.onEnded?.(oldest, "superseded");
+      }
       sessions.set(session.id, session);
       // Map order is creation order; touching does not reorder, so this drops the oldest login first.
       while (sessions.size > maxSessions) {
