@@ -94,8 +94,7 @@ export function createMcpMount(options: McpMountOptions): McpMount {
         // dozen must not end everybody else's.
         const own = [...sessions].filter(([, session]) => session.user === user).map(([key]) => key);
         const all = [...sessions.keys()];
-        const oldest =
-          own.length > maxPerUser ? own[0] : all.length > (options.maxSessions ?? 64) ? all[0] : undefined;
+        const oldest = own.length > maxPerUser ? own[0] : all.length > (options.maxSessions ?? 64) ? all[0] : undefined;
         if (oldest !== undefined) {
           void sessions.get(oldest)?.close();
           sessions.delete(oldest);

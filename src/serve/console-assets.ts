@@ -7,7 +7,7 @@
  * package (dist/ → ../console), so `plantwire serve` works from a checkout and from an installed package alike.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join } from "node:path";
@@ -58,7 +58,17 @@ export function consoleFolder(): string {
   const candidates = ["../../console/", "../console/"].map((relative) =>
     fileURLToPath(new URL(relative, import.meta.url)),
   );
-  const found = candidates.find((folder) => existsSync(join(folder, "index.html")));
+  // The console folder sits beside plantwire's own package.json (the repository root, or the installed package's
+  // root above dist/). Checking that keeps an unrelated installed package named "console" from being served.
+  const ours = (folder: string) => {
+    if (!existsSync(join(folder, "index.html"))) return false;
+    try {
+      return JSON.parse(readFileSync(join(folder, "..", "package.json"), "utf8")).name === "plantwire";
+    } catch {
+      return false;
+    }
+  };
+  const found = candidates.find(ours);
   if (!found) {
     throw new Error(
       `the console's files are missing (looked in ${candidates.join(" and ")}): reinstall plantwire, or run from the repository root`,

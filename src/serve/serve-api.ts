@@ -12,8 +12,8 @@ import type { ProposalView, ReloadResult, SiteView, SnapshotView } from "./api-t
 import { BodyError, readJsonBody, sendError, sendJson } from "./auth/auth-http.js";
 import type { Person, ServeAuth } from "./auth/serve-auth.js";
 import { auditPage } from "./serve-audit.js";
-import { auditRefusal } from "./serve-refusals.js";
 import type { EventHub } from "./serve-events.js";
+import { auditRefusal } from "./serve-refusals.js";
 import { loopView, proposalView, sampleView, tagView } from "./serve-views.js";
 import type { SiteRuntime } from "./site-runtime.js";
 
@@ -76,12 +76,26 @@ export async function handleApi(
     parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   } catch {
     // A malformed escape (e.g. "%E0%A4%A") is the client's mistake, not the server's failure.
-    sendError(response, 400, "bad-request", "the path has a malformed %-escape", "encode the path with encodeURIComponent");
+    sendError(
+      response,
+      400,
+      "bad-request",
+      "the path has a malformed %-escape",
+      "encode the path with encodeURIComponent",
+    );
     return true;
   }
   const get = method === "GET" || method === "HEAD";
   const runtime = context.runtime();
-  const read = () => auth.authorize(request, response, "read");
+  const read = () => {
+    const person = auth.authorize(request, response, "read");
+    if (person?.role !== "assistant") return person;
+    // These routes show every tag, proposal and audit record: an assistant would read past the site's `mcp.expose`.
+    const detail = `${person.user} has the assistant role, which reads through /mcp (only the tags exposed to assistants)`;
+    auditRefusal(runtime, person, request, { status: 403, code: "forbidden", detail });
+    sendError(response, 403, "forbidden", detail, "connect the MCP client to /mcp with this token");
+    return undefined;
+  };
 
   if (path === "/api/site" && get) {
     if (read()) sendJson(response, 200, siteView(runtime));

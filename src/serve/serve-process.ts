@@ -119,6 +119,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   });
   const changes = feedChanges(current, hub);
 
+  // Set once the server listens (a reload can only come after that).
+  let announce = () => {};
   let reloading: Promise<ReloadResult> = Promise.resolve({ applied: true });
   const reload = (by = "SIGHUP") => {
     reloading = reloading.then(() => reloadSite(by));
@@ -159,6 +161,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       return { issues: [{ path: "site", message: `could not start: ${message}`, fix: "correct it and reload again" }] };
     }
     runtime.audit.append({ type: "note", note: "site-reloaded", by, site: parts.site.name });
+    if (previous.guardSettings.approvals !== runtime.guardSettings.approvals) {
+      // The CLI finds this serve by the approvals folder: the old folder's discovery file goes, the new one's comes.
+      withdrawServe(previous.guardSettings.approvals);
+      announce();
+    }
     logger.info(`[plantwire serve] site reloaded by ${by}`);
     changes.check();
     return { applied: true };
@@ -237,12 +244,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   }
   const port = (server.address() as AddressInfo).port;
   const url = `${tls ? "https" : "http"}://${urlHost(listen.host)}:${port}`;
-  announceServe(runtime.guardSettings.approvals, {
-    url,
-    pid: process.pid,
-    site: runtime.site.name,
-    startedAt: Date.now(),
-  });
+  const startedAt = Date.now();
+  announce = () =>
+    announceServe(runtime.guardSettings.approvals, { url, pid: process.pid, site: runtime.site.name, startedAt });
+  announce();
   logger.info(`[plantwire serve] ${runtime.site.name}: listening on ${url}`);
 
   let closing: Promise<void> | undefined;

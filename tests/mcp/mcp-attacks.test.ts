@@ -10,11 +10,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { waitFor } from "plantwire/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addToken, addUser, setRole } from "../../src/serve/auth/users-changes.js";
 import { maxBodyBytes } from "../../src/mcp/mcp-http.js";
+import { addToken, addUser, setRole } from "../../src/serve/auth/users-changes.js";
 import { parseUsersFile, writeUsersFile } from "../../src/serve/auth/users-file.js";
 import { type RunningServe, startServe } from "../../src/serve/serve-process.js";
-import { type McpSite, mcpSite, proposalOf, textOf } from "./mcp-fixture.js";
+import { hidden, type McpSite, mcpSite, proposalOf, textOf } from "./mcp-fixture.js";
 
 let site: McpSite;
 let serve: RunningServe;
@@ -175,5 +175,29 @@ describe("request bodies", () => {
     });
     await response.body?.cancel();
     expect(response.status).toBe(413);
+  });
+});
+
+describe("the console's read API with an assistant's token", () => {
+  it("is refused, so hidden tags stay hidden; the assistant's own proposal door stays open", async () => {
+    for (const path of [
+      "/api/site",
+      "/api/snapshot",
+      "/api/history?tag=motorCurrent&seconds=60",
+      "/api/events",
+      "/api/proposals",
+      "/api/loops",
+      "/api/audit",
+      "/api/adapters",
+    ]) {
+      const response = await fetch(`${serve.url}${path}`, { headers: { authorization: `Bearer ${tokens.bea}` } });
+      const text = await response.text();
+      expect(response.status, path).toBe(403);
+      for (const name of hidden) expect(text, path).not.toContain(name);
+    }
+    const status = await fetch(`${serve.url}/api/proposals/no-such-id`, {
+      headers: { authorization: `Bearer ${tokens.bea}` },
+    });
+    expect(status.status).toBe(404);
   });
 });

@@ -3,7 +3,7 @@
  * person opening streams by the dozen, a malformed path, and a discovery file planted by another local user to make
  * the real CLI send a person's API token to a server of theirs.
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { announceServe, discoveryFile } from "../../src/serve/serve-discovery.js
 import { createEventHub, maxStreamsPerOwner } from "../../src/serve/serve-events.js";
 import { type RunningServe, startServe } from "../../src/serve/serve-process.js";
 import { runCli } from "../support/cli-process.js";
-import { ServeClient, type ServeSite, serveSite } from "./serve-fixture.js";
+import { auditRecords, ServeClient, type ServeSite, serveSite } from "./serve-fixture.js";
 
 let site: ServeSite;
 let serve: RunningServe;
@@ -101,6 +101,35 @@ describe("paths a client makes up", () => {
   });
 });
 
+describe("refused requests of known people", () => {
+  it("are audited with the person, the client and why: bad bodies, no digest, no reason, an unknown loop", async () => {
+    const alice = new ServeClient(serve.url, site.tokens.alice);
+    const notJson = await alice.request("POST", "/api/proposals/p-1/approve", undefined, {
+      "content-type": "application/json",
+    });
+    expect(notJson.status).toBe(400);
+    expect((await alice.post("/api/proposals/p-2/approve", {})).status).toBe(400);
+    expect((await alice.post("/api/proposals/p-3/reject", { digest: "d" })).status).toBe(400);
+    expect((await alice.post("/api/proposals", { tag: "speedSetpoint" })).status).toBe(400);
+    const erin = await ServeClient.login(serve.url, "erin");
+    expect((await erin.post("/api/loops/no-such-loop/pause")).status).toBe(404);
+    const refused = () =>
+      auditRecords(site.audit).filter((record) => record.type === "note" && record.note === "request-refused");
+    expect(await waitFor(() => refused().length >= 5)).toBe(true);
+    const paths = refused().map((record) => `${record.user} ${record.status} ${record.path}`);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "alice 400 /api/proposals/p-1/approve",
+        "alice 400 /api/proposals/p-2/approve",
+        "alice 400 /api/proposals/p-3/reject",
+        "alice 400 /api/proposals",
+        "erin 404 /api/loops/no-such-loop/pause",
+      ]),
+    );
+    expect(refused().every((record) => typeof record.client === "string" && record.client.length > 0)).toBe(true);
+  });
+});
+
 describe("the discovery file", () => {
   /** A server that records the Authorization headers it is sent, standing in for an attacker's. */
   async function catcher() {
@@ -162,4 +191,17 @@ describe("the discovery file", () => {
       }
     },
   );
+});
+
+describe("a reload that moves the approvals folder", () => {
+  it("moves the discovery file with it, so the CLI still finds this serve for the new folder", async () => {
+    const moved = join(site.folder, ".plantwire", "approvals-moved");
+    expect(existsSync(discoveryFile(site.approvals))).toBe(true);
+    writeFileSync(site.siteFile, site.siteText.replace("./.plantwire/approvals", "./.plantwire/approvals-moved"));
+    const erin = await ServeClient.login(serve.url, "erin");
+    const reloaded = await erin.post("/api/site/reload");
+    expect(reloaded.status, JSON.stringify(reloaded.body)).toBe(200);
+    expect(existsSync(discoveryFile(moved))).toBe(true);
+    expect(existsSync(discoveryFile(site.approvals))).toBe(false);
+  });
 });
