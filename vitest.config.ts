@@ -18,6 +18,9 @@ export default defineConfig({
     // One temp folder per run for every worker and child process, removed at the end: no run leaves plantwire-*
     // folders behind in the real temp dir.
     globalSetup: ["tests/support/temp-root.ts"],
+    // A passing run prints only what vitest prints: a test's own console lines (measurements, progress) are shown
+    // when it fails, where they help.
+    silent: "passed-only",
     testTimeout: 30_000,
     hookTimeout: 30_000,
     typecheck: { enabled: true, include: ["tests/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },

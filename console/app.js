@@ -206,7 +206,7 @@ async function login(event) {
         ? `Too many failed attempts. Try again in ${failure.body?.retryAfterSeconds ?? "a few"} seconds.`
         : failure.status === 401
           ? "Wrong user name or password."
-          : `Could not sign in: ${failure.message}`;
+          : `Could not sign in: ${failure.message}${failure.fix ? `; ${failure.fix}` : ""}.`;
     return;
   } finally {
     submit.disabled = false;

@@ -208,7 +208,11 @@ export const usersListCommand: CliCommand = {
       io.out(`${JSON.stringify(rows, null, 2)}\n`);
       return exitCodes.ok;
     }
-    if (rows.length === 0) io.out("No users yet. Add one with `plantwire users add <name> --role engineer`.\n");
+    if (rows.length === 0) {
+      io.out(
+        "No users yet. Add one with `plantwire users add <name> --role operator` (--role engineer to also reload the site and pause loops).\n",
+      );
+    }
     const width = Math.max(4, ...rows.map((row) => row.name.length));
     if (rows.length > 0) io.out(`${"NAME".padEnd(width)}  ROLE      CREATED                   TOKENS\n`);
     for (const row of rows) {

@@ -40,7 +40,9 @@ export function feedChanges(runtime: () => SiteRuntime, hub: EventHub, periodMs 
     const pending = current.guard.pending().map((proposal) => viewOf(current, proposal));
     const pendingText = JSON.stringify(pending);
     const changed: ProposalView[] = [];
-    for (const view of [...pending, ...current.recent(20).map((proposal) => viewOf(current, proposal))]) {
+    // Decided ones first, then the list, then the new pending ones: a reader who waits for the next pending proposal
+    // has by then seen how the previous one ended, even when both happened within one check.
+    for (const view of [...current.recent(20).map((proposal) => viewOf(current, proposal)), ...pending]) {
       const text = JSON.stringify(view);
       if (lastProposals.get(view.id) !== text) changed.push(view);
       lastProposals.set(view.id, text);
@@ -48,11 +50,13 @@ export function feedChanges(runtime: () => SiteRuntime, hub: EventHub, periodMs 
     if (lastProposals.size > 500) {
       for (const id of [...lastProposals.keys()].slice(0, lastProposals.size - 500)) lastProposals.delete(id);
     }
-    for (const view of changed) hub.send("proposal", view);
+    const pendingIds = new Set(pending.map((view) => view.id));
+    for (const view of changed) if (!pendingIds.has(view.id)) hub.send("proposal", view);
     if (pendingText !== lastPending) {
       lastPending = pendingText;
       hub.send("proposals", { pending });
     }
+    for (const view of changed) if (pendingIds.has(view.id)) hub.send("proposal", view);
     const loops = current.loops.map((loop) => loopView(loop.report()));
     const loopsText = JSON.stringify(loops);
     if (loopsText !== lastLoops) {

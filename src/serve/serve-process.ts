@@ -24,6 +24,7 @@ import { handleApi } from "./serve-api.js";
 import { feedChanges } from "./serve-changes.js";
 import { announceServe, withdrawServe } from "./serve-discovery.js";
 import { createEventHub } from "./serve-events.js";
+import { hostCheck } from "./serve-hosts.js";
 import { checkServeState } from "./serve-preflight.js";
 import { loadSiteParts } from "./serve-reload.js";
 import { sampleView } from "./serve-views.js";
@@ -144,6 +145,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       JSON.stringify(next.tls) !== JSON.stringify(settings.tls) && "serve.tls",
       next.users !== settings.users && "serve.users",
       next.idleTimeoutMinutes !== settings.idleTimeoutMinutes && "serve.idleTimeoutMinutes",
+      JSON.stringify(next.hosts ?? []) !== JSON.stringify(settings.hosts ?? []) && "serve.hosts",
     ].filter(Boolean);
     if (restartOnly.length > 0) {
       logger.warn(`[plantwire serve] ${restartOnly.join(", ")}: changes take effect on the next start`);
@@ -176,10 +178,15 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const api = { runtime: current, auth, hub, limiter, reload: (person: Person) => reload(person.user) };
   // MCP clients with an API token, at /mcp (the SDK is loaded on the first MCP request only).
   const mcp = createMcpMount({ runtime: current, auth, logger, limiter });
+  // Against DNS rebinding: set once the port is known; nothing is answered before.
+  let checkHost = hostCheck(listen.host, -1, settings.hosts);
   const handler = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", "http://serve.invalid");
     try {
-      if (url.pathname === "/healthz") {
+      const refusal = checkHost(request.headers.host);
+      if (refusal) {
+        sendError(response, refusal.status, refusal.code, refusal.error, refusal.fix);
+      } else if (url.pathname === "/healthz") {
         const status = runtime.guard.status();
         const adapters = Object.fromEntries(runtime.adapters().map((adapter) => [adapter.name, adapter.state]));
         const body: HealthView = {
@@ -243,6 +250,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     );
   }
   const port = (server.address() as AddressInfo).port;
+  checkHost = hostCheck(listen.host, port, settings.hosts);
   const url = `${tls ? "https" : "http"}://${urlHost(listen.host)}:${port}`;
   const startedAt = Date.now();
   announce = () =>

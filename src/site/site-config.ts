@@ -82,6 +82,11 @@ export interface SiteServeSettings {
   readonly users: string;
   /** A console session ends after this long without a request. @default 15 */
   readonly idleTimeoutMinutes: number;
+  /**
+   * Host names the console answers to besides the listen address, localhost, 127.0.0.1, [::1] and IP addresses (a
+   * console reached by name on the plant LAN). Any other Host header is refused, against DNS rebinding.
+   */
+  readonly hosts?: readonly string[];
 }
 
 /** Fixes for the fields `plantwire serve` adds, by the first parts of their path. */
@@ -97,6 +102,7 @@ const serveFieldFixes: [RegExp, string][] = [
   [/^serve\.tls/, "give both PEM files: tls: { cert: ./console.crt, key: ./console.key }"],
   [/^serve\.users$/, "give the users file's path, e.g. users: ./users.json (plantwire users add <name>)"],
   [/^serve\.idleTimeoutMinutes$/, "give a whole number of minutes between 1 and 1440, e.g. 15"],
+  [/^serve\.hosts/, "list host names without port or scheme, e.g. hosts: [console.plant.lan]"],
   ...mcpFieldFixes,
 ];
 
@@ -142,6 +148,10 @@ export function siteSchema() {
         tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
         users: z.string().min(1).optional(),
         idleTimeoutMinutes: z.number().int().min(1).max(1440).optional(),
+        hosts: z
+          .array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/, { message: "must be a host name, no port" }))
+          .max(100)
+          .optional(),
       })
       .optional(),
     mcp: mcpSectionSchema().optional(),
@@ -241,6 +251,7 @@ export async function loadSite(file: string): Promise<Site> {
             ...(serve.tls ? { tls: { cert: here(serve.tls.cert), key: here(serve.tls.key) } } : {}),
             users: here(serve.users ?? "./users.json"),
             idleTimeoutMinutes: serve.idleTimeoutMinutes ?? 15,
+            ...(serve.hosts ? { hosts: serve.hosts } : {}),
           },
         }
       : {}),

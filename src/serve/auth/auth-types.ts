@@ -39,12 +39,15 @@ export interface Person {
 export type AuthAuditEvent =
   | {
       readonly type: "login";
-      readonly outcome: "ok" | "failed" | "throttled";
+      /** "refused": the password was right but the role may not use the console (an assistant: MCP only). */
+      readonly outcome: "ok" | "failed" | "throttled" | "refused";
       /** The user's name when it is a known user, else "(unknown user)": a mistyped password is never recorded. */
       readonly user: string;
       readonly client: string;
       /** For "throttled": seconds until the next attempt is allowed. */
       readonly retryAfterSeconds?: number;
+      /** For "refused": why, e.g. "assistant-role". */
+      readonly reason?: string;
       /** For "throttled": how many throttled attempts from this client went unrecorded since the last record. */
       readonly suppressed?: number;
     }

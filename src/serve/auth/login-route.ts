@@ -108,6 +108,20 @@ export async function loginRoute(context: LoginContext, request: IncomingMessage
     return;
   }
   answer.attempt.succeeded();
+  // Checked only after the password, so the answer tells nothing more than a wrong password would to someone who
+  // does not know it. An assistant reads and proposes through its own MCP routes with a token; a console session
+  // would get 403 on every page with no word why, so it is refused here with one.
+  if (current.role === "assistant") {
+    context.record({ type: "login", outcome: "refused", reason: "assistant-role", user: current.name, client });
+    sendError(
+      response,
+      403,
+      "forbidden",
+      "assistant accounts are for MCP clients with a token, not for the console",
+      "ask an engineer for a viewer account to use the console",
+    );
+    return;
+  }
   context.endCurrentSession(request);
   const session = context.sessions.create(current.name, current.role, client, current.password.hash);
   try {

@@ -180,7 +180,9 @@ export function readUsersFile(file: string): UsersFile {
       ? {
           path: "(file)",
           message: "there is no users file",
-          fix: `create it with the first user: plantwire users add <name> --role engineer --file ${file}`,
+          // Operator, as serve's own hint says: the first person decides proposals; --role engineer adds reload
+          // and pause/resume rights.
+          fix: `create it with the first person: plantwire users add <name> --role operator --file ${file} (--role engineer to also reload the site and pause loops)`,
         }
       : { path: "(file)", message: `cannot be read: ${(error as Error).message}`, fix: "check its owner and mode" };
     throw new ConfigError([issue], { file, cause: error });
