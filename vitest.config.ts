@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -21,6 +22,9 @@ export default defineConfig({
     // A passing run prints only what vitest prints: a test's own console lines (measurements, progress) are shown
     // when it fails, where they help.
     silent: "passed-only",
+    // Most files wait on sockets, child processes and browsers rather than compute: two workers even on a 2-core box
+    // (vitest's default there is one) halve the run without crowding the timing-bound reliability tests.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 30_000,
     typecheck: { enabled: true, include: ["tests/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
