@@ -1,6 +1,6 @@
 /**
  * The small limits of an MCP connection, apart from the SDK so the serve API can use them without loading it: calls
- * per client per minute, and the client's self-given name made safe for a proposal's source.
+ * per person per minute, and the client's self-given name made safe for a proposal's source.
  */
 
 /** Counts calls per key (a person and client) over a sliding minute. */
@@ -9,7 +9,7 @@ export interface RateLimiter {
   take(key: string): number;
 }
 
-/** Calls per client per minute: a sliding minute, shared by every session of one client and person. */
+/** Calls per person (the token's user) per minute: a sliding minute, shared by every session and client name of that person. */
 export function createRateLimiter(perMinute: () => number, now: () => number = Date.now): RateLimiter {
   const calls = new Map<string, number[]>();
   return {

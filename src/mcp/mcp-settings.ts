@@ -6,7 +6,7 @@
  * mcp:
  *   expose: [level, pressure, flow, speedSetpoint]   # the tags an assistant sees at all (default: every tag)
  *   propose: [speedSetpoint]                          # the tags it may propose writes for (default: none)
- *   callsPerMinute: 60                                # tool calls per client per minute
+ *   callsPerMinute: 60                                # tool calls per person (token user) per minute
  *   maxWindowSeconds: 3600                            # the largest window it may read
  * ```
  */
@@ -20,7 +20,7 @@ export interface SiteMcpSettings {
   readonly expose: readonly string[];
   /** The tags it may propose writes for: exposed, writable by their policy. @default none (read-only) */
   readonly propose: readonly string[];
-  /** Tool calls (and resource reads) per client per minute. @default 60 */
+  /** Tool calls (and resource reads) per person (the token's user) per minute. @default 60 */
   readonly callsPerMinute: number;
   /** The largest window it may read, in seconds. @default 3600 */
   readonly maxWindowSeconds: number;
@@ -54,7 +54,7 @@ export type McpSection = {
 export const mcpFieldFixes: [RegExp, string][] = [
   [/^mcp\.expose/, "list the tag names an assistant may see, e.g. expose: [level, pressure, speedSetpoint]"],
   [/^mcp\.propose/, "list the tag names an assistant may propose writes for, e.g. propose: [speedSetpoint]"],
-  [/^mcp\.callsPerMinute$/, "give a whole number of calls per client per minute between 1 and 10000, e.g. 60"],
+  [/^mcp\.callsPerMinute$/, "give a whole number of calls per person per minute between 1 and 10000, e.g. 60"],
   [/^mcp\.maxWindowSeconds$/, "give the largest window in whole seconds, at most 604800 (7 days), e.g. 3600"],
   [/^mcp$/, "give an object: mcp: { expose: [...], propose: [...], callsPerMinute: 60, maxWindowSeconds: 3600 }"],
 ];

@@ -62,6 +62,16 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
+/**
+ * The warning for a console served without TLS on an address other than loopback (undefined when there is none):
+ * passwords and session cookies would cross the plant's network in clear.
+ */
+export function plainHttpWarning(host: string, tls: boolean): string | undefined {
+  const loopback = /^127\./.test(host) || host === "::1" || host.toLowerCase() === "localhost";
+  if (tls || loopback) return undefined;
+  return `[plantwire serve] listening on ${host} without TLS: passwords and session cookies cross the network in clear. Fix: give serve.tls { cert, key } (docs/console.md), or keep serve on 127.0.0.1 behind a TLS reverse proxy`;
+}
+
 const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host);
 
 /** Starts the server for a site. Throws a ConfigError (every problem named) when the site cannot be served. */
@@ -73,6 +83,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   checkServeState(options.siteFile, siteDefaults(site).guard, settings);
   const listen = parseListen(options.listen ?? settings.listen);
   const tls = settings.tls ? { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } : undefined;
+  const plain = plainHttpWarning(listen.host, tls !== undefined);
+  if (plain) logger.warn(plain);
   const hub = createEventHub();
   let runtime: SiteRuntime;
   const start = (next: Site, factory: SiteLoops | undefined) =>

@@ -98,7 +98,10 @@ const serveFieldFixes: [RegExp, string][] = [
   [/^guard\.writable/, "list the tag names this guard may write, e.g. writable: [speedSetpoint]"],
   [/^guard\.proposalTtlMs$/, "give the approval window in milliseconds, e.g. 300000"],
   [/^guard\.separateApproverUsers$/, "set separateApproverUsers to true or false"],
-  [/^serve\.listen$/, 'write host:port, e.g. "127.0.0.1:8470" (loopback) or "0.0.0.0:8470" with tls'],
+  [
+    /^serve\.listen$/,
+    'write host:port, e.g. "127.0.0.1:8470" (loopback), or an address of the plant LAN with serve.tls',
+  ],
   [/^serve\.tls/, "give both PEM files: tls: { cert: ./console.crt, key: ./console.key }"],
   [/^serve\.users$/, "give the users file's path, e.g. users: ./users.json (plantwire users add <name>)"],
   [/^serve\.idleTimeoutMinutes$/, "give a whole number of minutes between 1 and 1440, e.g. 15"],

@@ -70,7 +70,7 @@ describe("the mcp: section of a site file", () => {
     const issues = await issuesOf("mcp:\n  callsPerMinute: 0\n  maxWindowSeconds: 1.5\n  topics: [a]\n");
     const paths = issues.map((issue) => issue.path);
     expect(paths).toEqual(expect.arrayContaining(["mcp.callsPerMinute", "mcp.maxWindowSeconds"]));
-    expect(issues.find((issue) => issue.path === "mcp.callsPerMinute")?.fix).toContain("calls per client per minute");
+    expect(issues.find((issue) => issue.path === "mcp.callsPerMinute")?.fix).toContain("calls per person per minute");
     expect(issues.some((issue) => issue.message.includes("topics"))).toBe(true);
   });
 });
