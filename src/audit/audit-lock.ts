@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, lstatSync, readFileSync, rmSync } from "node:fs";
 import { ConfigError } from "../errors.js";
+import { isRunningHere } from "../os-process.js";
 import { createExclusive } from "./audit-file.js";
 import { openNoFollow, READ_NO_FOLLOW } from "./audit-paths.js";
 
@@ -15,15 +16,6 @@ const TAKEOVER_ATTEMPTS = 5;
 const LINK_FIX = "remove the link (a guard makes the lock again as a plain file) and find out who made it";
 
 const heldHere = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function tryCreate(lock: string): boolean {
   try {
@@ -90,7 +82,7 @@ export function lockAuditLog(file: string): () => void {
     if (taken) break;
     const holder = readHolder(lock, file);
     if (holder === undefined) continue; // removed between our create and our read: try again
-    if (Number.isInteger(holder.pid) && holder.pid > 0 && holder.pid !== process.pid && alive(holder.pid))
+    if (Number.isInteger(holder.pid) && holder.pid > 0 && holder.pid !== process.pid && isRunningHere(holder.pid))
       throw refuse(`process ${holder.pid}`);
     // Stale: its writer is gone. Remove that very file (unlink removes a name, never what a link points at) and
     // create a new one exclusively; if another process made a new lock in between, the next round checks it.

@@ -30,6 +30,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { isRunningHere } from "../os-process.js";
 import { maxDecisionBytes, maxPendingBytes, readJsonFile, readRegularFile, removeQuietly } from "./approval-files.js";
 import type {
   ApprovalStore,
@@ -282,10 +283,5 @@ export function isPresent(presence: GuardPresence | undefined, host: string, now
   if (!presence) return false;
   if (now - presence.beatAt > presenceTimeoutMs) return false;
   if (presence.host !== host) return true;
-  try {
-    process.kill(presence.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return isRunningHere(presence.pid);
 }

@@ -16,6 +16,9 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { isRunningHere } from "../os-process.js";
+
+export { isRunningHere };
 
 /** What a lock file holds. `claim` tells this claim from a later one of the same process. */
 export interface LockClaim {
@@ -31,16 +34,6 @@ export interface LockClaim {
 /** The lock file name of a device: a fixed-length hash, so any device text (slashes, colons) makes a safe name. */
 export function deviceLockFileName(device: string): string {
   return `${createHash("sha256").update(device).digest("hex").slice(0, 32)}.lock`;
-}
-
-/** True when a process of this host runs under `pid` (perhaps another user's). */
-export function isRunningHere(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** The claim in a lock file; undefined when there is none, "unreadable" when it cannot be read or parsed. */

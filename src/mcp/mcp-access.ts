@@ -6,6 +6,7 @@
  */
 import type { ProposerGuard } from "../guard/proposer-only.js";
 import type { Plant } from "../plant.js";
+import { requestServe } from "../serve/serve-client.js";
 import type { TagDefinitions } from "../tags.js";
 import { type ProposalAnswer, proposeUnderExposure, statusForAssistant } from "./mcp-proposals.js";
 import type { SiteMcpSettings } from "./mcp-settings.js";
@@ -41,22 +42,14 @@ export interface ServeEndpoint {
 }
 
 async function call(endpoint: ServeEndpoint, method: string, path: string, body?: unknown): Promise<ProposalAnswer> {
-  let response: Response;
-  try {
-    response = await fetch(`${endpoint.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${endpoint.token}`,
-        "x-plantwire-client": "mcp",
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new Error(`cannot reach plantwire serve at ${endpoint.url} (${cause}); nothing was proposed`);
-  }
+  const response = await requestServe(endpoint, {
+    method,
+    path,
+    body,
+    client: "mcp",
+    timeoutMs: 30_000,
+    nothing: "nothing was proposed",
+  });
   const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if ("proposal" in answer || "refused" in answer) return answer as unknown as ProposalAnswer;
   throw new Error(

@@ -53,23 +53,41 @@ interface Answer {
   readonly body: Record<string, unknown>;
 }
 
-async function call(target: ServeTarget, method: string, path: string, body?: unknown): Promise<Answer> {
-  let response: Response;
+/**
+ * One request to a running serve with a bearer token (the CLI's decisions, an MCP stdio process's proposals). A serve
+ * that cannot be reached is an Error that says what did not happen (`nothing`, e.g. "nothing was decided").
+ */
+export async function requestServe(
+  target: { readonly url: string; readonly token: string },
+  request: { method: string; path: string; body?: unknown; client: string; timeoutMs: number; nothing: string },
+): Promise<Response> {
+  const { body } = request;
   try {
-    response = await fetch(`${target.url}${path}`, {
-      method,
+    return await fetch(`${target.url}${request.path}`, {
+      method: request.method,
       headers: {
         authorization: `Bearer ${target.token}`,
-        "x-plantwire-client": "cli",
+        "x-plantwire-client": request.client,
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(130_000),
+      signal: AbortSignal.timeout(request.timeoutMs),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new Error(`cannot reach plantwire serve at ${target.url} (${cause}); nothing was decided`);
+    throw new Error(`cannot reach plantwire serve at ${target.url} (${cause}); ${request.nothing}`);
   }
+}
+
+async function call(target: ServeTarget, method: string, path: string, body?: unknown): Promise<Answer> {
+  const response = await requestServe(target, {
+    method,
+    path,
+    body,
+    client: "cli",
+    timeoutMs: 130_000,
+    nothing: "nothing was decided",
+  });
   const text = await response.text();
   let parsed: unknown;
   try {

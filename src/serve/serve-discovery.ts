@@ -7,6 +7,7 @@
  */
 import { existsSync, lstatSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { isRunningHere } from "../os-process.js";
 import type { ServeDiscovery } from "./api-types.js";
 
 /** The discovery file of an approvals folder. */
@@ -28,16 +29,6 @@ export function announceServe(approvals: string, discovery: ServeDiscovery): voi
 export function withdrawServe(approvals: string): void {
   const found = readDiscovery(approvals);
   if (found && found.pid === process.pid) rmSync(discoveryFile(approvals), { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists and belongs to another user (the service user): alive.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -71,5 +62,5 @@ function readDiscovery(approvals: string): ServeDiscovery | undefined {
 /** The running serve that holds `approvals`, or undefined (none announced, or its process is gone). */
 export function findServe(approvals: string): ServeDiscovery | undefined {
   const found = readDiscovery(approvals);
-  return found && alive(found.pid) ? found : undefined;
+  return found && isRunningHere(found.pid) ? found : undefined;
 }
